@@ -1,0 +1,360 @@
+//! The C ABI of `mmap_ffi`: memory-mapped files and POSIX shared memory for Deno and Bun.
+//!
+//! Every export takes explicit (pointer, length) pairs, checks them, and returns a status:
+//! `0` for success, a positive `errno` when a system call failed, or a negative library code
+//! (see `status.rs`). A new mapping's address, length and id are written to a caller-supplied
+//! array of `f64` ("out slots"), so JavaScript reads plain numbers. No panic crosses the
+//! boundary: each export runs behind [`guard`].
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(not(unix))]
+compile_error!("mmap_ffi supports Unix-like systems (Linux, macOS) only");
+
+#[cfg_attr(unix, path = "unix.rs")]
+mod os;
+
+mod mapping;
+mod page;
+mod registry;
+mod status;
+
+use std::ffi::{CString, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use mapping::{Failure, Mapped, Outcome, Request};
+use status::Syscall;
+
+/// Out slot: the mapping's address (where the caller's view starts).
+const OUT_ADDRESS: usize = 0;
+/// Out slot: the mapping's length in bytes.
+const OUT_LENGTH: usize = 1;
+/// Out slot: the mapping's id, needed to unmap or sync it.
+const OUT_ID: usize = 2;
+/// Out slot: the file's size, after a refusal about the file's size.
+const OUT_FILE_SIZE: usize = 3;
+/// Out slot: the failed system call's number, after an OS failure.
+const OUT_SYSCALL: usize = 4;
+/// How many out slots a map call needs.
+const OUT_SLOTS: usize = 5;
+
+/// `open_flags` bit: open for reading and writing (else read-only).
+const OPEN_WRITE: u32 = 1;
+/// `open_flags` bit: create the file or object if it does not exist.
+const OPEN_CREATE: u32 = 2;
+/// `open_flags` bit: with [`OPEN_CREATE`], fail if it already exists.
+const OPEN_EXCLUSIVE: u32 = 4;
+/// Mode of files created by name: 0666 less the umask, as for any new file.
+const FILE_MODE: u32 = 0o666;
+
+/// Runs an export's body, turning a panic into [`status::INTERNAL`].
+fn guard(body: impl FnOnce() -> i32) -> i32 {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(status::INTERNAL)
+}
+
+/// The out slots as a mutable slice, if the pointer is usable.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s not otherwise borrowed.
+unsafe fn out_slots<'a>(out: *mut f64, out_len: usize) -> Option<&'a mut [f64]> {
+    if out.is_null() || out_len < OUT_SLOTS || !out.is_aligned() {
+        return None;
+    }
+    // SAFETY: non-null, aligned, and the caller guarantees `out_len` writable f64s.
+    Some(unsafe { std::slice::from_raw_parts_mut(out, OUT_SLOTS) })
+}
+
+/// Writes a map call's outcome to the out slots and returns its status.
+fn report(out: &mut [f64], outcome: Outcome<Mapped>) -> i32 {
+    out.fill(0.0);
+    match outcome {
+        Ok(mapped) => {
+            // All three are below 2^53 (checked in `mapping`), so they convert exactly.
+            out[OUT_ADDRESS] = mapped.address as f64;
+            out[OUT_LENGTH] = mapped.length as f64;
+            out[OUT_ID] = mapped.id as f64;
+            status::OK
+        }
+        Err(failure) => {
+            match failure {
+                Failure::Os(error) => out[OUT_SYSCALL] = f64::from(error.syscall as u8),
+                Failure::Refused { file_size, .. } => out[OUT_FILE_SIZE] = file_size as f64,
+            }
+            failure.status()
+        }
+    }
+}
+
+/// Copies `len` bytes at `ptr` into a C string; `None` for a null pointer, an empty string or
+/// an interior NUL byte.
+///
+/// # Safety
+/// `ptr` must be null or point to `len` readable bytes.
+unsafe fn c_string(ptr: *const u8, len: usize) -> Option<CString> {
+    if ptr.is_null() || len == 0 {
+        return None;
+    }
+    // SAFETY: non-null, and the caller guarantees `len` readable bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    CString::new(bytes).ok()
+}
+
+/// Writes `text` into `buf` if it fits and returns its length in bytes either way.
+///
+/// # Safety
+/// `buf` must be null or point to `buf_len` writable bytes.
+unsafe fn write_text(text: &str, buf: *mut u8, buf_len: usize) -> u32 {
+    if !buf.is_null() && text.len() <= buf_len {
+        // SAFETY: the caller guarantees `buf_len` writable bytes, and the text fits.
+        unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), buf, text.len()) };
+    }
+    u32::try_from(text.len()).unwrap_or(u32::MAX)
+}
+
+fn open_options(open_flags: u32, mode: u32) -> Option<os::OpenOptions> {
+    if open_flags & !(OPEN_WRITE | OPEN_CREATE | OPEN_EXCLUSIVE) != 0 {
+        return None;
+    }
+    Some(os::OpenOptions {
+        write: open_flags & OPEN_WRITE != 0,
+        create: open_flags & OPEN_CREATE != 0,
+        exclusive: open_flags & OPEN_EXCLUSIVE != 0,
+        mode,
+    })
+}
+
+/// Writes the OS constants and this ABI's own constants as `NAME=value` lines into `buf`.
+///
+/// Returns the text's length in bytes; nothing is written if that exceeds `buf_len`.
+///
+/// # Safety
+/// `buf` must be null or point to `buf_len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_constants(buf: *mut u8, buf_len: usize) -> u32 {
+    let own = [
+        ("OUT_ADDRESS", OUT_ADDRESS as i64),
+        ("OUT_LENGTH", OUT_LENGTH as i64),
+        ("OUT_ID", OUT_ID as i64),
+        ("OUT_FILE_SIZE", OUT_FILE_SIZE as i64),
+        ("OUT_SYSCALL", OUT_SYSCALL as i64),
+        ("OUT_SLOTS", OUT_SLOTS as i64),
+        ("OPEN_WRITE", OPEN_WRITE.into()),
+        ("OPEN_CREATE", OPEN_CREATE.into()),
+        ("OPEN_EXCLUSIVE", OPEN_EXCLUSIVE.into()),
+    ];
+    let text = catch_unwind(|| {
+        os::constants()
+            .into_iter()
+            .chain(own)
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect::<String>()
+    })
+    .unwrap_or_default();
+    // SAFETY: forwarded from the caller.
+    unsafe { write_text(&text, buf, buf_len) }
+}
+
+/// Describes a status as `code\tsyscall\tmessage` (UTF-8) in `buf`; `syscall` is the number a
+/// map call wrote to its out slots (0 if none).
+///
+/// Returns the text's length in bytes; nothing is written if that exceeds `buf_len`.
+///
+/// # Safety
+/// `buf` must be null or point to `buf_len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_describe(
+    status: i32,
+    syscall: i32,
+    buf: *mut u8,
+    buf_len: usize,
+) -> u32 {
+    let text = catch_unwind(|| status::describe(status, Syscall::from_number(syscall)))
+        .unwrap_or_default();
+    // SAFETY: forwarded from the caller.
+    unsafe { write_text(&text, buf, buf_len) }
+}
+
+/// Maps `length` bytes of the open descriptor `fd` from byte `offset` (any offset; the view
+/// starts at that byte). `length` 0 maps to the end of the file. With `MAP_ANONYMOUS` in
+/// `flags`, `fd` must be -1 and `offset` 0. The descriptor stays open and the caller's.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_map_fd(
+    length: usize,
+    prot: i32,
+    flags: i32,
+    fd: i32,
+    offset: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
+            return status::INVALID_ARGUMENT;
+        };
+        let request = Request {
+            length,
+            prot,
+            flags,
+            offset,
+        };
+        report(out, mapping::map_fd(fd, request))
+    })
+}
+
+/// Opens the file at `path` (`path_len` bytes, no NUL), grows it to `grow_to` bytes if it is
+/// shorter (0: never; needs [`OPEN_WRITE`]), maps it as [`mmap_ffi_map_fd`] does, and closes
+/// the descriptor. `open_flags` is an OR of `OPEN_WRITE`, `OPEN_CREATE` and `OPEN_EXCLUSIVE`.
+///
+/// # Safety
+/// `path` must be null or point to `path_len` readable bytes; `out` as for
+/// [`mmap_ffi_map_fd`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_map_path(
+    path: *const u8,
+    path_len: usize,
+    length: usize,
+    prot: i32,
+    flags: i32,
+    offset: u64,
+    open_flags: u32,
+    grow_to: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
+            return status::INVALID_ARGUMENT;
+        };
+        // SAFETY: forwarded from the caller.
+        let path = unsafe { c_string(path, path_len) };
+        let (Some(path), Some(options)) = (path, open_options(open_flags, FILE_MODE)) else {
+            return report(
+                out,
+                Err(Failure::Refused {
+                    status: status::INVALID_ARGUMENT,
+                    file_size: 0,
+                }),
+            );
+        };
+        let request = Request {
+            length,
+            prot,
+            flags,
+            offset,
+        };
+        report(out, mapping::map_path(&path, request, options, grow_to))
+    })
+}
+
+/// Opens the POSIX shared-memory object `name` (`name_len` bytes) with `open_flags` and, when
+/// created, permission bits `mode`; grows it to `grow_to` bytes if it is smaller (0: never),
+/// maps it as [`mmap_ffi_map_fd`] does, and closes the descriptor.
+///
+/// # Safety
+/// `name` must be null or point to `name_len` readable bytes; `out` as for
+/// [`mmap_ffi_map_fd`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_map_shm(
+    name: *const u8,
+    name_len: usize,
+    length: usize,
+    prot: i32,
+    flags: i32,
+    offset: u64,
+    open_flags: u32,
+    mode: u32,
+    grow_to: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
+            return status::INVALID_ARGUMENT;
+        };
+        // SAFETY: forwarded from the caller.
+        let name = unsafe { c_string(name, name_len) };
+        let (Some(name), Some(options)) = (name, open_options(open_flags, mode & 0o7777)) else {
+            return report(
+                out,
+                Err(Failure::Refused {
+                    status: status::INVALID_ARGUMENT,
+                    file_size: 0,
+                }),
+            );
+        };
+        let request = Request {
+            length,
+            prot,
+            flags,
+            offset,
+        };
+        report(out, mapping::map_shm(&name, request, options, grow_to))
+    })
+}
+
+/// Removes the name of the POSIX shared-memory object `name` (`name_len` bytes).
+///
+/// # Safety
+/// `name` must be null or point to `name_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_shm_unlink(name: *const u8, name_len: usize) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        match unsafe { c_string(name, name_len) } {
+            Some(name) => mapping::unlink_shm(&name).map_or_else(Failure::status, |()| 0),
+            None => status::INVALID_ARGUMENT,
+        }
+    })
+}
+
+/// Unmaps the live mapping at `address` with this `id`. An address or id this library did not
+/// hand out, or one already unmapped, is refused with `NOT_LIVE`; nothing is unmapped then.
+#[unsafe(no_mangle)]
+pub extern "C" fn mmap_ffi_unmap(address: usize, id: u64) -> i32 {
+    guard(|| mapping::unmap(address, id).map_or_else(Failure::status, |()| 0))
+}
+
+/// Flushes `length` bytes from `offset` of the live mapping at `address` (with this `id`) to
+/// its file with `msync(flags)`; the start is rounded down to a page boundary.
+#[unsafe(no_mangle)]
+pub extern "C" fn mmap_ffi_sync(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    flags: i32,
+) -> i32 {
+    guard(|| mapping::sync(address, id, offset, length, flags).map_or_else(Failure::status, |()| 0))
+}
+
+/// How many mappings made by this library are live.
+#[unsafe(no_mangle)]
+pub extern "C" fn mmap_ffi_live_count() -> u32 {
+    let count = catch_unwind(registry::count).unwrap_or(0);
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// A deallocator for runtimes that call one when the garbage collector frees a buffer (Bun's
+/// `toArrayBuffer`): unmaps the mapping at `bytes` if `context` is still its id. A mapping
+/// already unmapped explicitly (or an address reused since) is left alone. `bytes` is only
+/// looked up in the registry, never dereferenced.
+#[unsafe(no_mangle)]
+pub extern "C" fn mmap_ffi_release(bytes: *mut c_void, context: *mut c_void) {
+    let _ = guard(|| {
+        mapping::unmap(bytes as usize, context as usize as u64).map_or_else(Failure::status, |()| 0)
+    });
+}
+
+/// The address of [`mmap_ffi_release`], for runtimes that take a deallocator as a pointer.
+#[unsafe(no_mangle)]
+pub extern "C" fn mmap_ffi_release_callback() -> *const c_void {
+    mmap_ffi_release as *const c_void
+}
+
+#[cfg(test)]
+mod tests;

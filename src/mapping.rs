@@ -1,0 +1,327 @@
+//! The mapping operations in safe Rust: what each C export does once its arguments are decoded.
+
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, RawFd};
+
+use crate::os::{self, OpenOptions, OsError};
+use crate::status;
+use crate::{page, registry};
+
+/// Addresses and lengths travel to JavaScript as numbers, exact only below 2^53.
+const MAX_EXACT: usize = 1 << 53;
+
+/// Why an operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A system call failed.
+    Os(OsError),
+    /// A library refusal (a negative status from [`status`]); the file size where it matters.
+    Refused { status: i32, file_size: u64 },
+}
+
+impl Failure {
+    fn refused(status: i32) -> Failure {
+        Failure::Refused {
+            status,
+            file_size: 0,
+        }
+    }
+
+    /// The status code for the C ABI.
+    pub fn status(self) -> i32 {
+        match self {
+            Failure::Os(error) => error.errno,
+            Failure::Refused { status, .. } => status,
+        }
+    }
+}
+
+impl From<OsError> for Failure {
+    fn from(error: OsError) -> Failure {
+        Failure::Os(error)
+    }
+}
+
+pub type Outcome<T> = Result<T, Failure>;
+
+/// What to map: `length` 0 means "from `offset` to the end of the file". `offset` may be any
+/// byte offset; it is rounded down to a page for the system call.
+#[derive(Clone, Copy, Debug)]
+pub struct Request {
+    pub length: usize,
+    pub prot: i32,
+    pub flags: i32,
+    pub offset: u64,
+}
+
+/// A new live mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapped {
+    pub address: usize,
+    pub length: usize,
+    pub id: u64,
+}
+
+fn check_request(request: &Request) -> Outcome<()> {
+    let sharing = os::SHARING_FLAGS
+        .iter()
+        .filter(|flag| request.flags & **flag == **flag)
+        .count();
+    let valid = request.flags & !os::ALLOWED_MAP_FLAGS == 0
+        && sharing == 1
+        && request.prot & !os::ALLOWED_PROT == 0
+        && u64::try_from(request.length).is_ok_and(|length| length <= MAX_EXACT as u64)
+        && request.offset <= MAX_EXACT as u64;
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::refused(status::INVALID_ARGUMENT))
+    }
+}
+
+/// Maps `fd` (or anonymous memory when `fd` is -1 and the flags say MAP_ANONYMOUS).
+pub fn map_fd(fd: RawFd, request: Request) -> Outcome<Mapped> {
+    check_request(&request)?;
+    let anonymous = request.flags & os::MAP_ANONYMOUS != 0;
+    if anonymous != (fd == -1) {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    if anonymous {
+        if request.length == 0 || request.offset != 0 {
+            return Err(Failure::refused(status::INVALID_ARGUMENT));
+        }
+        return map_range(fd, request.length, request);
+    }
+    let info = os::fstat(fd)?;
+    let length = if !info.regular {
+        if request.length == 0 {
+            return Err(Failure::refused(status::SIZE_UNKNOWN));
+        }
+        request.length
+    } else {
+        fitted_length(request, info.size)?
+    };
+    map_range(fd, length, request)
+}
+
+/// The length to map from a regular file of `file_size` bytes: the request's, or the rest of
+/// the file for 0. Refuses a range that reaches past the end (touching it raises SIGBUS).
+fn fitted_length(request: Request, file_size: u64) -> Outcome<usize> {
+    let refuse = |status| Failure::Refused { status, file_size };
+    if request.length == 0 {
+        if request.offset >= file_size {
+            return Err(refuse(status::EMPTY_FILE));
+        }
+        let rest = file_size - request.offset;
+        return usize::try_from(rest)
+            .ok()
+            .filter(|rest| *rest <= MAX_EXACT)
+            .ok_or(refuse(status::INVALID_ARGUMENT));
+    }
+    let end = request.offset.checked_add(request.length as u64);
+    if end.is_none_or(|end| end > file_size) {
+        return Err(refuse(status::PAST_END_OF_FILE));
+    }
+    Ok(request.length)
+}
+
+fn map_range(fd: RawFd, length: usize, request: Request) -> Outcome<Mapped> {
+    let (aligned_offset, delta) = page::split_offset(request.offset);
+    let base_length = length + delta;
+    let base = os::mmap(base_length, request.prot, request.flags, fd, aligned_offset)?;
+    let address = base + delta;
+    if address + length > MAX_EXACT {
+        // SAFETY: the range was mapped just above and nothing has seen it yet.
+        unsafe { os::munmap(base, base_length) }?;
+        return Err(Failure::refused(status::ADDRESS_TOO_HIGH));
+    }
+    let id = registry::insert(address, length, base, base_length);
+    Ok(Mapped {
+        address,
+        length,
+        id,
+    })
+}
+
+/// Grows an open regular file to `size` bytes if it is shorter.
+fn grow(fd: &std::os::fd::OwnedFd, size: u64) -> Outcome<()> {
+    let info = os::fstat(fd.as_raw_fd())?;
+    if info.regular && info.size < size {
+        os::ftruncate(fd, size)?;
+    }
+    Ok(())
+}
+
+/// Opens `path`, grows it to `grow_to` bytes if that is larger than the file (0: never), maps
+/// it, and closes the descriptor.
+pub fn map_path(
+    path: &CStr,
+    request: Request,
+    options: OpenOptions,
+    grow_to: u64,
+) -> Outcome<Mapped> {
+    check_request(&request)?;
+    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !options.write) {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let fd = os::open(path, options)?;
+    if grow_to > 0 {
+        grow(&fd, grow_to)?;
+    }
+    map_fd(fd.as_raw_fd(), request)
+}
+
+/// Opens (or creates) the shared-memory object `name`, grows it to `grow_to` bytes if that is
+/// larger (0: never), maps it, and closes the descriptor.
+pub fn map_shm(
+    name: &CStr,
+    request: Request,
+    options: OpenOptions,
+    grow_to: u64,
+) -> Outcome<Mapped> {
+    check_request(&request)?;
+    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !options.write) {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let fd = os::shm_open(name, options)?;
+    if grow_to > 0 {
+        grow(&fd, grow_to)?;
+    }
+    map_fd(fd.as_raw_fd(), request)
+}
+
+/// Removes a shared-memory object's name.
+pub fn unlink_shm(name: &CStr) -> Outcome<()> {
+    os::shm_unlink(name)?;
+    Ok(())
+}
+
+/// Unmaps the live mapping at `address` with this `id`.
+pub fn unmap(address: usize, id: u64) -> Outcome<()> {
+    let entry = registry::take(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    // SAFETY: the registry held this range, so this library mapped it and has not unmapped it;
+    // the caller (the TypeScript side) detached every view before asking.
+    if let Err(error) = unsafe { os::munmap(entry.base, entry.base_length) } {
+        registry::restore(address, entry);
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// Flushes `length` bytes at `offset` within the live mapping at `address` to its file; the
+/// start is rounded down to a page for the system call.
+pub fn sync(address: usize, id: u64, offset: usize, length: usize, flags: i32) -> Outcome<()> {
+    if flags & !os::ALLOWED_MSYNC != 0 || flags & os::MSYNC_EXCLUSIVE == os::MSYNC_EXCLUSIVE {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    let end = offset.checked_add(length);
+    if end.is_none_or(|end| end > entry.length) {
+        return Err(Failure::refused(status::OUT_OF_RANGE));
+    }
+    let (start, delta) = page::align_address(address + offset);
+    // SAFETY: the range lies within a live mapping of ours, and `start` is page-aligned within
+    // the same mapping (the mapping itself starts on a page boundary at `entry.base`).
+    unsafe { os::msync(start, length + delta, flags) }?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anonymous(length: usize) -> Request {
+        Request {
+            length,
+            prot: libc::PROT_READ | libc::PROT_WRITE,
+            flags: libc::MAP_PRIVATE | libc::MAP_ANON,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn anonymous_mapping_round_trip() {
+        let mapped = map_fd(-1, anonymous(10_000)).unwrap();
+        assert_eq!(mapped.length, 10_000);
+        assert!(registry::get(mapped.address, mapped.id).is_some());
+        unmap(mapped.address, mapped.id).unwrap();
+        assert_eq!(
+            unmap(mapped.address, mapped.id),
+            Err(Failure::refused(status::NOT_LIVE))
+        );
+    }
+
+    #[test]
+    fn map_fixed_is_refused() {
+        let mut request = anonymous(4096);
+        request.flags |= libc::MAP_FIXED;
+        assert_eq!(
+            map_fd(-1, request),
+            Err(Failure::refused(status::INVALID_ARGUMENT))
+        );
+    }
+
+    #[test]
+    fn shared_and_private_together_are_refused() {
+        let mut request = anonymous(4096);
+        request.flags |= libc::MAP_SHARED;
+        assert!(map_fd(-1, request).is_err());
+    }
+
+    #[test]
+    fn fitted_length_refuses_past_end() {
+        let request = |length, offset| Request {
+            length,
+            prot: libc::PROT_READ,
+            flags: libc::MAP_SHARED,
+            offset,
+        };
+        assert_eq!(fitted_length(request(100, 0), 100), Ok(100));
+        assert_eq!(fitted_length(request(0, 10), 100), Ok(90));
+        assert_eq!(
+            fitted_length(request(101, 0), 100),
+            Err(Failure::Refused {
+                status: status::PAST_END_OF_FILE,
+                file_size: 100
+            })
+        );
+        assert_eq!(
+            fitted_length(request(0, 100), 100),
+            Err(Failure::Refused {
+                status: status::EMPTY_FILE,
+                file_size: 100
+            })
+        );
+        assert!(fitted_length(request(usize::MAX, u64::MAX), 100).is_err());
+    }
+
+    #[test]
+    fn sync_checks_the_range_and_flags() {
+        let mut request = anonymous(8192);
+        request.flags = libc::MAP_SHARED | libc::MAP_ANON;
+        let mapped = map_fd(-1, request).unwrap();
+        assert_eq!(
+            sync(mapped.address, mapped.id, 100, 50, libc::MS_SYNC),
+            Ok(())
+        );
+        assert_eq!(
+            sync(mapped.address, mapped.id, 8000, 193, libc::MS_SYNC),
+            Err(Failure::refused(status::OUT_OF_RANGE))
+        );
+        assert_eq!(
+            sync(
+                mapped.address,
+                mapped.id,
+                0,
+                1,
+                libc::MS_SYNC | libc::MS_ASYNC
+            ),
+            Err(Failure::refused(status::INVALID_ARGUMENT))
+        );
+        assert_eq!(
+            sync(mapped.address, mapped.id + 1, 0, 1, libc::MS_SYNC),
+            Err(Failure::refused(status::NOT_LIVE))
+        );
+        unmap(mapped.address, mapped.id).unwrap();
+    }
+}

@@ -1,0 +1,420 @@
+//! Tests of the C exports, called as the TypeScript side calls them.
+
+use super::*;
+use std::io::Write;
+use std::path::PathBuf;
+
+const RW: i32 = libc::PROT_READ | libc::PROT_WRITE;
+
+fn temp_path(tag: &str) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("mmap_ffi_test_{}_{tag}_{n}", std::process::id()))
+}
+
+fn file_with(tag: &str, bytes: &[u8]) -> PathBuf {
+    let path = temp_path(tag);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
+    path
+}
+
+fn map_path(
+    path: &[u8],
+    length: usize,
+    prot: i32,
+    flags: i32,
+    offset: u64,
+    open: u32,
+    grow: u64,
+) -> (i32, [f64; OUT_SLOTS]) {
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the pointers are valid for the lengths given.
+    let status = unsafe {
+        mmap_ffi_map_path(
+            path.as_ptr(),
+            path.len(),
+            length,
+            prot,
+            flags,
+            offset,
+            open,
+            grow,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    (status, out)
+}
+
+fn view(out: &[f64; OUT_SLOTS]) -> &'static mut [u8] {
+    // SAFETY: the test only calls this for a successful map call and stops using the slice
+    // before unmapping.
+    unsafe {
+        std::slice::from_raw_parts_mut(
+            out[OUT_ADDRESS] as usize as *mut u8,
+            out[OUT_LENGTH] as usize,
+        )
+    }
+}
+
+fn unmap(out: &[f64; OUT_SLOTS]) -> i32 {
+    mmap_ffi_unmap(out[OUT_ADDRESS] as usize, out[OUT_ID] as u64)
+}
+
+fn describe(status: i32, syscall: i32) -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length.
+    let len = unsafe { mmap_ffi_describe(status, syscall, buf.as_mut_ptr(), buf.len()) } as usize;
+    String::from_utf8(buf[..len].to_vec()).unwrap()
+}
+
+#[test]
+fn constants_are_listed_with_the_os_values() {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: the buffer is valid for its length.
+    let len = unsafe { mmap_ffi_constants(buf.as_mut_ptr(), buf.len()) } as usize;
+    let text = String::from_utf8(buf[..len].to_vec()).unwrap();
+    assert!(text.contains(&format!("PROT_WRITE={}\n", libc::PROT_WRITE)));
+    assert!(text.contains(&format!("MAP_SHARED={}\n", libc::MAP_SHARED)));
+    assert!(text.contains(&format!("PAGESIZE={}\n", page::size())));
+    assert!(text.contains(&format!("OUT_SLOTS={OUT_SLOTS}\n")));
+}
+
+#[test]
+fn constants_report_their_length_without_writing_to_a_small_buffer() {
+    let mut buf = [7u8; 4];
+    // SAFETY: the buffer is valid for its length.
+    let len = unsafe { mmap_ffi_constants(buf.as_mut_ptr(), buf.len()) };
+    assert!(len > 4);
+    assert_eq!(buf, [7u8; 4]);
+    // SAFETY: a null buffer is allowed.
+    assert_eq!(unsafe { mmap_ffi_constants(std::ptr::null_mut(), 0) }, len);
+}
+
+#[test]
+fn map_by_path_reads_and_writes_the_file() {
+    let path = file_with("rw", b"hello, world");
+    let (status, out) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        0,
+        RW,
+        libc::MAP_SHARED,
+        0,
+        OPEN_WRITE,
+        0,
+    );
+    assert_eq!(status, 0);
+    assert_eq!(out[OUT_LENGTH], 12.0);
+    let bytes = view(&out);
+    assert_eq!(bytes, b"hello, world");
+    bytes[0] = b'J';
+    let sync = mmap_ffi_sync(
+        out[OUT_ADDRESS] as usize,
+        out[OUT_ID] as u64,
+        0,
+        12,
+        libc::MS_SYNC,
+    );
+    assert_eq!(sync, 0);
+    assert_eq!(unmap(&out), 0);
+    assert_eq!(std::fs::read(&path).unwrap(), b"Jello, world");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn map_by_path_creates_and_grows_the_file() {
+    let path = temp_path("grow");
+    let (status, out) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        5000,
+        RW,
+        libc::MAP_SHARED,
+        0,
+        OPEN_WRITE | OPEN_CREATE,
+        5000,
+    );
+    assert_eq!(status, 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 5000);
+    assert_eq!(unmap(&out), 0);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn unaligned_offset_starts_the_view_at_that_byte() {
+    let data: Vec<u8> = (0..3 * page::size()).map(|i| (i % 251) as u8).collect();
+    let path = file_with("offset", &data);
+    let offset = page::size() + 7;
+    let (status, out) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        10,
+        libc::PROT_READ,
+        libc::MAP_PRIVATE,
+        offset as u64,
+        0,
+        0,
+    );
+    assert_eq!(status, 0);
+    assert_eq!(view(&out), &data[offset..offset + 10]);
+    assert_eq!(unmap(&out), 0);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn missing_file_reports_enoent_from_open() {
+    let (status, out) = map_path(
+        b"/nonexistent/mmap_ffi",
+        0,
+        libc::PROT_READ,
+        libc::MAP_SHARED,
+        0,
+        0,
+        0,
+    );
+    assert_eq!(status, libc::ENOENT);
+    assert_eq!(
+        describe(status, out[OUT_SYSCALL] as i32),
+        "ENOENT\topen\tno such file or directory"
+    );
+}
+
+#[test]
+fn mapping_past_the_end_of_the_file_is_refused() {
+    let path = file_with("short", b"abc");
+    let (status, out) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        4,
+        libc::PROT_READ,
+        libc::MAP_SHARED,
+        0,
+        0,
+        0,
+    );
+    assert_eq!(status, status::PAST_END_OF_FILE);
+    assert_eq!(out[OUT_FILE_SIZE], 3.0);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn whole_file_of_an_empty_file_is_refused() {
+    let path = file_with("empty", b"");
+    let (status, _) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        0,
+        libc::PROT_READ,
+        libc::MAP_SHARED,
+        0,
+        0,
+        0,
+    );
+    assert_eq!(status, status::EMPTY_FILE);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn path_with_nul_or_null_pointer_is_refused() {
+    let (status, _) = map_path(b"a\0b", 0, libc::PROT_READ, libc::MAP_SHARED, 0, 0, 0);
+    assert_eq!(status, status::INVALID_ARGUMENT);
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: a null path is allowed and refused.
+    let status = unsafe {
+        mmap_ffi_map_path(
+            std::ptr::null(),
+            5,
+            0,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            0,
+            0,
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, status::INVALID_ARGUMENT);
+}
+
+#[test]
+fn short_or_null_out_buffer_is_refused() {
+    let mut out = [0.0; 2];
+    // SAFETY: the buffer is valid for its (too short) length.
+    let status = unsafe {
+        mmap_ffi_map_fd(
+            4096,
+            RW,
+            libc::MAP_PRIVATE | libc::MAP_ANON,
+            -1,
+            0,
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+    assert_eq!(status, status::INVALID_ARGUMENT);
+    // SAFETY: a null buffer is allowed and refused.
+    let status = unsafe {
+        mmap_ffi_map_fd(
+            4096,
+            RW,
+            libc::MAP_PRIVATE | libc::MAP_ANON,
+            -1,
+            0,
+            std::ptr::null_mut(),
+            9,
+        )
+    };
+    assert_eq!(status, status::INVALID_ARGUMENT);
+}
+
+#[test]
+fn bad_fd_reports_ebadf_from_fstat() {
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the buffer is valid for its length.
+    let status = unsafe {
+        mmap_ffi_map_fd(
+            4096,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            1_000_000,
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, libc::EBADF);
+    assert_eq!(
+        Syscall::from_number(out[OUT_SYSCALL] as i32),
+        Syscall::Fstat
+    );
+}
+
+#[test]
+fn foreign_and_stale_addresses_are_never_unmapped() {
+    let stack_value = 5u64;
+    let foreign = &stack_value as *const u64 as usize;
+    assert_eq!(mmap_ffi_unmap(foreign, 1), status::NOT_LIVE);
+    assert_eq!(
+        mmap_ffi_sync(foreign, 1, 0, 8, libc::MS_SYNC),
+        status::NOT_LIVE
+    );
+    assert_eq!(mmap_ffi_unmap(0, 0), status::NOT_LIVE);
+    assert_eq!(stack_value, 5);
+
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the buffer is valid for its length.
+    let status = unsafe {
+        mmap_ffi_map_fd(
+            4096,
+            RW,
+            libc::MAP_PRIVATE | libc::MAP_ANON,
+            -1,
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    let address = out[OUT_ADDRESS] as usize;
+    assert_eq!(
+        mmap_ffi_unmap(address, out[OUT_ID] as u64 + 1),
+        status::NOT_LIVE,
+        "wrong id"
+    );
+    assert_eq!(
+        mmap_ffi_unmap(address + 1, out[OUT_ID] as u64),
+        status::NOT_LIVE,
+        "inside, not the start"
+    );
+    assert_eq!(unmap(&out), 0);
+    assert_eq!(unmap(&out), status::NOT_LIVE, "stale");
+}
+
+#[test]
+fn release_callback_unmaps_only_with_the_right_context() {
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the buffer is valid for its length.
+    let status = unsafe {
+        mmap_ffi_map_fd(
+            4096,
+            RW,
+            libc::MAP_PRIVATE | libc::MAP_ANON,
+            -1,
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    let address = out[OUT_ADDRESS] as usize;
+    let id = out[OUT_ID] as usize;
+    mmap_ffi_release(address as *mut c_void, (id + 1) as *mut c_void);
+    assert!(
+        registry::get(address, id as u64).is_some(),
+        "a wrong context leaves it mapped"
+    );
+    mmap_ffi_release(address as *mut c_void, id as *mut c_void);
+    assert!(registry::get(address, id as u64).is_none());
+    assert!(!mmap_ffi_release_callback().is_null());
+}
+
+#[test]
+fn shm_round_trip_and_unlink() {
+    let name = format!("/mmap_ffi_test_{}", std::process::id());
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the pointers are valid for the lengths given.
+    let status = unsafe {
+        mmap_ffi_map_shm(
+            name.as_ptr(),
+            name.len(),
+            8192,
+            RW,
+            libc::MAP_SHARED,
+            0,
+            OPEN_WRITE | OPEN_CREATE,
+            0o600,
+            8192,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    view(&out)[100] = 42;
+    let mut second = [0.0; OUT_SLOTS];
+    // SAFETY: as above.
+    let status = unsafe {
+        mmap_ffi_map_shm(
+            name.as_ptr(),
+            name.len(),
+            0,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            0,
+            OPEN_WRITE,
+            0,
+            0,
+            second.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    assert_eq!(view(&second)[100], 42);
+    assert_eq!(unmap(&out), 0);
+    assert_eq!(unmap(&second), 0);
+    // SAFETY: the pointer is valid for the length given.
+    assert_eq!(unsafe { mmap_ffi_shm_unlink(name.as_ptr(), name.len()) }, 0);
+    // SAFETY: as above.
+    assert_eq!(
+        unsafe { mmap_ffi_shm_unlink(name.as_ptr(), name.len()) },
+        libc::ENOENT
+    );
+}
+
+#[test]
+fn describe_names_library_statuses() {
+    assert!(describe(status::NOT_LIVE, 0).starts_with("ERR_MMAP_NOT_LIVE\t\t"));
+    assert_eq!(
+        describe(libc::EACCES, Syscall::Mmap as i32),
+        "EACCES\tmmap\tpermission denied"
+    );
+}

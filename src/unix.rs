@@ -1,0 +1,199 @@
+//! The OS layer for Unix: thin wrappers over `libc` that report failures as [`OsError`].
+//!
+//! Every descriptor opened here is `O_CLOEXEC` and owned by an [`OwnedFd`], so it is closed on
+//! every path, including errors.
+
+use std::ffi::CStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::status::Syscall;
+
+/// A failed system call: its errno and which call it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OsError {
+    pub errno: i32,
+    pub syscall: Syscall,
+}
+
+pub type OsResult<T> = Result<T, OsError>;
+
+fn last_error(syscall: Syscall) -> OsError {
+    let errno = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO);
+    OsError { errno, syscall }
+}
+
+/// What `fstat` tells about an open file.
+#[derive(Clone, Copy, Debug)]
+pub struct FileInfo {
+    pub size: u64,
+    pub regular: bool,
+}
+
+/// How a file or shared-memory object is opened.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenOptions {
+    pub write: bool,
+    pub create: bool,
+    pub exclusive: bool,
+    pub mode: u32,
+}
+
+impl OpenOptions {
+    fn flags(self) -> libc::c_int {
+        let mut flags = libc::O_CLOEXEC;
+        flags |= if self.write {
+            libc::O_RDWR
+        } else {
+            libc::O_RDONLY
+        };
+        if self.create {
+            flags |= libc::O_CREAT;
+            if self.exclusive {
+                flags |= libc::O_EXCL;
+            }
+        }
+        flags
+    }
+}
+
+fn owned(fd: libc::c_int, syscall: Syscall) -> OsResult<OwnedFd> {
+    if fd < 0 {
+        return Err(last_error(syscall));
+    }
+    // SAFETY: `fd` was just returned by a successful open call and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Opens a file; the descriptor is closed when the result is dropped.
+pub fn open(path: &CStr, options: OpenOptions) -> OsResult<OwnedFd> {
+    // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
+    let fd = unsafe { libc::open(path.as_ptr(), options.flags(), options.mode as libc::c_uint) };
+    owned(fd, Syscall::Open)
+}
+
+/// Opens a POSIX shared-memory object; the descriptor is closed when the result is dropped.
+pub fn shm_open(name: &CStr, options: OpenOptions) -> OsResult<OwnedFd> {
+    // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
+    let fd =
+        unsafe { libc::shm_open(name.as_ptr(), options.flags(), options.mode as libc::mode_t) };
+    owned(fd, Syscall::ShmOpen)
+}
+
+/// Removes a POSIX shared-memory object's name.
+pub fn shm_unlink(name: &CStr) -> OsResult<()> {
+    // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
+    if unsafe { libc::shm_unlink(name.as_ptr()) } != 0 {
+        return Err(last_error(Syscall::ShmUnlink));
+    }
+    Ok(())
+}
+
+/// The size and kind of an open file.
+pub fn fstat(fd: RawFd) -> OsResult<FileInfo> {
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `stat` points to writable memory of the right size; a bad fd makes fstat fail
+    // with EBADF rather than touch anything.
+    if unsafe { libc::fstat(fd, stat.as_mut_ptr()) } != 0 {
+        return Err(last_error(Syscall::Fstat));
+    }
+    // SAFETY: fstat succeeded, so it filled in the whole structure.
+    let stat = unsafe { stat.assume_init() };
+    Ok(FileInfo {
+        size: u64::try_from(stat.st_size).unwrap_or(0),
+        regular: (stat.st_mode & libc::S_IFMT) == libc::S_IFREG,
+    })
+}
+
+/// Sets the length of an open file.
+pub fn ftruncate(fd: &OwnedFd, size: u64) -> OsResult<()> {
+    let size = libc::off_t::try_from(size).map_err(|_| OsError {
+        errno: libc::EFBIG,
+        syscall: Syscall::Ftruncate,
+    })?;
+    // SAFETY: ftruncate only changes the file behind a descriptor we own.
+    if unsafe { libc::ftruncate(fd.as_raw_fd(), size) } != 0 {
+        return Err(last_error(Syscall::Ftruncate));
+    }
+    Ok(())
+}
+
+/// Maps `length` bytes at a page-aligned `offset` of `fd` (or anonymous memory) at an address
+/// the kernel chooses. `flags` must not contain `MAP_FIXED`: the caller checks this.
+pub fn mmap(length: usize, prot: i32, flags: i32, fd: RawFd, offset: u64) -> OsResult<usize> {
+    debug_assert_eq!(flags & libc::MAP_FIXED, 0);
+    let offset = libc::off_t::try_from(offset).map_err(|_| OsError {
+        errno: libc::EOVERFLOW,
+        syscall: Syscall::Mmap,
+    })?;
+    // SAFETY: without MAP_FIXED the kernel picks an unused range, so no existing memory is
+    // replaced; the new mapping is not yet visible to any Rust reference.
+    let address = unsafe { libc::mmap(std::ptr::null_mut(), length, prot, flags, fd, offset) };
+    if address == libc::MAP_FAILED {
+        return Err(last_error(Syscall::Mmap));
+    }
+    Ok(address as usize)
+}
+
+/// Unmaps a range.
+///
+/// # Safety
+/// The range must be a mapping this library made, and nothing may use it afterwards.
+pub unsafe fn munmap(address: usize, length: usize) -> OsResult<()> {
+    // SAFETY: the caller guarantees the range is ours and no longer used.
+    if unsafe { libc::munmap(address as *mut libc::c_void, length) } != 0 {
+        return Err(last_error(Syscall::Munmap));
+    }
+    Ok(())
+}
+
+/// Flushes a page-aligned range of a mapping to its file.
+///
+/// # Safety
+/// `address` must be page-aligned and the range must lie within a live mapping.
+pub unsafe fn msync(address: usize, length: usize, flags: i32) -> OsResult<()> {
+    // SAFETY: the caller guarantees the range is mapped; msync does not change its contents.
+    if unsafe { libc::msync(address as *mut libc::c_void, length, flags) } != 0 {
+        return Err(last_error(Syscall::Msync));
+    }
+    Ok(())
+}
+
+/// The system's page size.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
+}
+
+/// The OS constants the TypeScript side exposes, by name.
+pub fn constants() -> Vec<(&'static str, i64)> {
+    vec![
+        ("PROT_NONE", libc::PROT_NONE.into()),
+        ("PROT_READ", libc::PROT_READ.into()),
+        ("PROT_WRITE", libc::PROT_WRITE.into()),
+        ("PROT_EXEC", libc::PROT_EXEC.into()),
+        ("MAP_SHARED", libc::MAP_SHARED.into()),
+        ("MAP_PRIVATE", libc::MAP_PRIVATE.into()),
+        ("MAP_ANONYMOUS", libc::MAP_ANON.into()),
+        ("MAP_ANON", libc::MAP_ANON.into()),
+        ("MS_SYNC", libc::MS_SYNC.into()),
+        ("MS_ASYNC", libc::MS_ASYNC.into()),
+        ("MS_INVALIDATE", libc::MS_INVALIDATE.into()),
+        ("PAGESIZE", crate::page::size() as i64),
+    ]
+}
+
+/// The `mmap` flags a caller may pass; anything else (MAP_FIXED above all) is refused.
+pub const ALLOWED_MAP_FLAGS: i32 = libc::MAP_SHARED | libc::MAP_PRIVATE | libc::MAP_ANON;
+/// The `mmap` protection bits a caller may pass.
+pub const ALLOWED_PROT: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
+/// Exactly one of these must be present in the flags.
+pub const SHARING_FLAGS: [i32; 2] = [libc::MAP_SHARED, libc::MAP_PRIVATE];
+/// The flag for anonymous memory.
+pub const MAP_ANONYMOUS: i32 = libc::MAP_ANON;
+/// The `msync` flags a caller may pass.
+pub const ALLOWED_MSYNC: i32 = libc::MS_SYNC | libc::MS_ASYNC | libc::MS_INVALIDATE;
+/// `msync` refuses these two together.
+pub const MSYNC_EXCLUSIVE: i32 = libc::MS_SYNC | libc::MS_ASYNC;
