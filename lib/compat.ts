@@ -1,0 +1,165 @@
+/**
+ * The API of the node `mmap` package (v3): `mmap(n_bytes, protection, flags, fd, offset)` and
+ * `map_shm(n_bytes, protection, flags, name, offset)`.
+ *
+ * @module
+ */
+import { native } from "../bindings/load.ts";
+import { abi, MAP_ANONYMOUS, PROT_WRITE } from "./constants.ts";
+import { failure } from "./errors.ts";
+import { adopt, type Mapping, out, type SharedMemoryMapping } from "./mapping.ts";
+import {
+  byteCount,
+  fileDescriptor,
+  fileName,
+  mapFlags,
+  pageOffset,
+  protection as checkProtection,
+  shmName,
+  show,
+} from "./validate.ts";
+
+const encoder = new TextEncoder();
+
+/** Permission bits of shared-memory objects `map_shm` creates: owner only. */
+const SHM_MODE = 0o600;
+
+function checkLength(length: number): void {
+  if (length > native.maxBufferLength) {
+    throw new RangeError(
+      `mmap: ${length} bytes is more than ${native.runtime} can hold in one ArrayBuffer ` +
+        `(${native.maxBufferLength} bytes); map a window at a time with a smaller n_bytes ` +
+        "and an offset",
+    );
+  }
+}
+
+/**
+ * Maps a file, a file descriptor or anonymous memory, as the node `mmap` package does.
+ *
+ * @param n_bytes Bytes to map; 0 maps from `offset` to the end of the file.
+ * @param protection `PROT_NONE` or an OR of `PROT_READ`, `PROT_WRITE`, `PROT_EXEC`.
+ * @param flags `MAP_SHARED` or `MAP_PRIVATE`, optionally OR `MAP_ANONYMOUS` (with fd -1).
+ * @param fd An open file descriptor, -1 for anonymous memory, or a file name. A file name with
+ *   `PROT_WRITE` is created if missing and grown to `offset + n_bytes` if shorter; the
+ *   descriptor opened for it is closed once mapped.
+ * @param offset Where the mapping starts in the file: 0 or a multiple of `PAGESIZE`.
+ * @returns A `Uint8Array` over the mapped pages, with `unmap()` and `sync()`.
+ * @throws {TypeError | RangeError} for bad arguments, before any system call.
+ * @throws {MmapError} when the OS refuses (`code`, `errno`, `syscall`, `path`).
+ */
+export function mmap(
+  n_bytes: number,
+  protection: number,
+  flags: number,
+  fd: number | string,
+  offset: number = 0,
+): Mapping {
+  const length = byteCount(n_bytes, "n_bytes");
+  const prot = checkProtection(protection);
+  const mapping = mapFlags(flags);
+  const start = pageOffset(offset);
+  checkLength(length);
+  const anonymous = (mapping & MAP_ANONYMOUS) !== 0;
+  let status: number;
+  let path: string | undefined;
+  if (typeof fd === "string") {
+    path = fileName(fd);
+    if (anonymous) {
+      throw new TypeError("mmap: MAP_ANONYMOUS maps no file; pass -1 as fd, not a file name");
+    }
+    const write = (prot & PROT_WRITE) !== 0;
+    native.checkPathAccess(path, write);
+    const bytes = encoder.encode(path);
+    // A length of 0 maps what is there, so a missing file is an error, not an empty new file.
+    const create = write && length > 0;
+    status = native.symbols.mmap_ffi_map_path(
+      bytes,
+      bytes.length,
+      length,
+      prot,
+      mapping,
+      start,
+      (write ? abi.OPEN_WRITE : 0) | (create ? abi.OPEN_CREATE : 0),
+      create ? start + length : 0,
+      out,
+      out.length,
+    );
+  } else if (typeof fd === "number") {
+    const descriptor = fileDescriptor(fd);
+    if (anonymous !== (descriptor === -1)) {
+      throw new RangeError(
+        anonymous
+          ? `mmap: MAP_ANONYMOUS needs fd -1, got ${descriptor}`
+          : "mmap: fd -1 needs MAP_ANONYMOUS in flags; pass an open file descriptor or a file name",
+      );
+    }
+    if (anonymous && (length === 0 || start !== 0)) {
+      throw new RangeError(
+        "mmap: anonymous memory needs n_bytes greater than 0 and offset 0, " +
+          `got n_bytes ${length} and offset ${start}`,
+      );
+    }
+    status = native.symbols.mmap_ffi_map_fd(
+      length,
+      prot,
+      mapping,
+      descriptor,
+      start,
+      out,
+      out.length,
+    );
+  } else {
+    throw new TypeError(
+      `mmap: fd must be a file descriptor (number) or a file name (string), got ${show(fd)}`,
+    );
+  }
+  if (status !== 0) throw failure(status, { path, offset: start, length, out });
+  return adopt();
+}
+
+/**
+ * Creates or opens the POSIX shared-memory object `name` (read/write, mode 0600 when created),
+ * grows it to `offset + n_bytes` bytes if smaller, and maps it.
+ *
+ * @param n_bytes Bytes to map; 0 maps the whole existing object.
+ * @param protection As for {@linkcode mmap}.
+ * @param flags `MAP_SHARED` (to share with other processes) or `MAP_PRIVATE`.
+ * @param name The object's name, such as `"/my-app"` (the leading `/` is added if missing);
+ *   no other `/`.
+ * @param offset 0 or a multiple of `PAGESIZE`.
+ * @returns A mapping with `unmap()`, `sync()` and `unlink()`.
+ */
+export function map_shm(
+  n_bytes: number,
+  protection: number,
+  flags: number,
+  name: string,
+  offset: number = 0,
+): SharedMemoryMapping {
+  const length = byteCount(n_bytes, "n_bytes");
+  const prot = checkProtection(protection);
+  const mapping = mapFlags(flags);
+  const start = pageOffset(offset);
+  const shm = shmName(name);
+  checkLength(length);
+  if ((mapping & MAP_ANONYMOUS) !== 0) {
+    throw new TypeError("mmap: map_shm maps a shared-memory object; leave out MAP_ANONYMOUS");
+  }
+  const bytes = encoder.encode(shm);
+  const status = native.symbols.mmap_ffi_map_shm(
+    bytes,
+    bytes.length,
+    length,
+    prot,
+    mapping,
+    start,
+    abi.OPEN_WRITE | abi.OPEN_CREATE,
+    SHM_MODE,
+    length > 0 ? start + length : 0,
+    out,
+    out.length,
+  );
+  if (status !== 0) throw failure(status, { path: shm, offset: start, length, out });
+  return adopt(shm) as SharedMemoryMapping;
+}
