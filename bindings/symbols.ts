@@ -74,23 +74,27 @@ export const symbols = {
     ],
     result: "i32", // int32_t status
   },
-  /** `int32_t mmap_ffi_shm_unlink(const uint8_t *name, size_t name_len)` */
+  /** `int32_t mmap_ffi_shm_unlink(const uint8_t *name, size_t name_len, double *out, size_t out_len)` */
   mmap_ffi_shm_unlink: {
     parameters: [
       "buffer", // const uint8_t *name
       "usize", // size_t name_len
+      "buffer", // double *out: receives the failed system call (may be NULL)
+      "usize", // size_t out_len
     ],
     result: "i32", // int32_t status
   },
-  /** `int32_t mmap_ffi_unmap(size_t address, uint64_t id)` */
+  /** `int32_t mmap_ffi_unmap(size_t address, uint64_t id, double *out, size_t out_len)` */
   mmap_ffi_unmap: {
     parameters: [
       "usize", // size_t address: out[OUT_ADDRESS] of the map call
       "u64", // uint64_t id: out[OUT_ID] of the map call
+      "buffer", // double *out: receives the failed system call (may be NULL)
+      "usize", // size_t out_len
     ],
     result: "i32", // int32_t status
   },
-  /** `int32_t mmap_ffi_sync(size_t address, uint64_t id, size_t offset, size_t length, int32_t flags)` */
+  /** `int32_t mmap_ffi_sync(size_t address, uint64_t id, size_t offset, size_t length, int32_t flags, double *out, size_t out_len)` */
   mmap_ffi_sync: {
     parameters: [
       "usize", // size_t address
@@ -98,6 +102,8 @@ export const symbols = {
       "usize", // size_t offset: from the start of the mapping
       "usize", // size_t length
       "i32", // int32_t flags: MS_SYNC or MS_ASYNC, optionally | MS_INVALIDATE
+      "buffer", // double *out: receives the failed system call (may be NULL)
+      "usize", // size_t out_len
     ],
     result: "i32", // int32_t status
   },

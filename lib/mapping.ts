@@ -20,7 +20,7 @@ export const out: Float64Array = new Float64Array(abi.OUT_SLOTS);
 
 function release(live: Live): void {
   // The status is ignored: a mapping already gone has nothing left to free.
-  native.symbols.mmap_ffi_unmap(live.address, live.id);
+  native.symbols.mmap_ffi_unmap(live.address, live.id, null, 0);
 }
 
 /**
@@ -114,8 +114,8 @@ export class Mapping extends Uint8Array {
         "ERR_MMAP_DETACHED",
       );
     }
-    const status = native.symbols.mmap_ffi_unmap(live.address, live.id);
-    if (status !== 0) throw failure(status);
+    const status = native.symbols.mmap_ffi_unmap(live.address, live.id, out, out.length);
+    if (status !== 0) throw failure(status, { out });
     this.#live = null;
     finalizer?.unregister(live);
     transfer.call(buffer, 0);
@@ -144,8 +144,16 @@ export class Mapping extends Uint8Array {
         `mmap: sync range [${start}, ${start + count}) lies outside the buffer [0, ${this.length})`,
       );
     }
-    const status = native.symbols.mmap_ffi_sync(live.address, live.id, start, count, mode);
-    if (status !== 0) throw failure(status);
+    const status = native.symbols.mmap_ffi_sync(
+      live.address,
+      live.id,
+      start,
+      count,
+      mode,
+      out,
+      out.length,
+    );
+    if (status !== 0) throw failure(status, { out });
     return true;
   }
 }
@@ -176,8 +184,8 @@ export class SharedMemoryMapping extends Mapping {
 /** Removes a shared-memory object's name. */
 export function unlinkShm(name: string): void {
   const bytes = new TextEncoder().encode(name);
-  const status = native.symbols.mmap_ffi_shm_unlink(bytes, bytes.length);
-  if (status !== 0) throw failure(status, { path: name });
+  const status = native.symbols.mmap_ffi_shm_unlink(bytes, bytes.length, out, out.length);
+  if (status !== 0) throw failure(status, { path: name, out });
 }
 
 /**

@@ -84,6 +84,27 @@ fn report(out: &mut [f64], outcome: Outcome<Mapped>) -> i32 {
     }
 }
 
+/// Writes a plain call's outcome (the failed system call, if any) to the out slots when given,
+/// and returns its status.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s not otherwise borrowed.
+unsafe fn report_status(out: *mut f64, out_len: usize, outcome: Outcome<()>) -> i32 {
+    // SAFETY: forwarded from the caller.
+    let slots = unsafe { out_slots(out, out_len) };
+    match (outcome, slots) {
+        (Ok(()), _) => status::OK,
+        (Err(failure), Some(slots)) => {
+            slots.fill(0.0);
+            if let Failure::Os(error) = failure {
+                slots[OUT_SYSCALL] = f64::from(error.syscall as u8);
+            }
+            failure.status()
+        }
+        (Err(failure), None) => failure.status(),
+    }
+}
+
 /// Copies `len` bytes at `ptr` into a C string; `None` for a null pointer, an empty string or
 /// an interior NUL byte.
 ///
@@ -297,39 +318,74 @@ pub unsafe extern "C" fn mmap_ffi_map_shm(
     })
 }
 
-/// Removes the name of the POSIX shared-memory object `name` (`name_len` bytes).
+/// Removes the name of the POSIX shared-memory object `name` (`name_len` bytes). On failure
+/// the system call is written to `out` (which may be null).
 ///
 /// # Safety
-/// `name` must be null or point to `name_len` readable bytes.
+/// `name` must be null or point to `name_len` readable bytes; `out` must be null or point to
+/// `out_len` writable `f64`s.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap_ffi_shm_unlink(name: *const u8, name_len: usize) -> i32 {
+pub unsafe extern "C" fn mmap_ffi_shm_unlink(
+    name: *const u8,
+    name_len: usize,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
     guard(|| {
         // SAFETY: forwarded from the caller.
-        match unsafe { c_string(name, name_len) } {
-            Some(name) => mapping::unlink_shm(&name).map_or_else(Failure::status, |()| 0),
-            None => status::INVALID_ARGUMENT,
-        }
+        let outcome = match unsafe { c_string(name, name_len) } {
+            Some(name) => mapping::unlink_shm(&name),
+            None => Err(Failure::Refused {
+                status: status::INVALID_ARGUMENT,
+                file_size: 0,
+            }),
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
     })
 }
 
 /// Unmaps the live mapping at `address` with this `id`. An address or id this library did not
 /// hand out, or one already unmapped, is refused with `NOT_LIVE`; nothing is unmapped then.
+/// On failure the system call is written to `out` (which may be null).
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
 #[unsafe(no_mangle)]
-pub extern "C" fn mmap_ffi_unmap(address: usize, id: u64) -> i32 {
-    guard(|| mapping::unmap(address, id).map_or_else(Failure::status, |()| 0))
+pub unsafe extern "C" fn mmap_ffi_unmap(
+    address: usize,
+    id: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::unmap(address, id);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
 }
 
 /// Flushes `length` bytes from `offset` of the live mapping at `address` (with this `id`) to
-/// its file with `msync(flags)`; the start is rounded down to a page boundary.
+/// its file with `msync(flags)`; the start is rounded down to a page boundary. On failure the
+/// system call is written to `out` (which may be null).
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
 #[unsafe(no_mangle)]
-pub extern "C" fn mmap_ffi_sync(
+pub unsafe extern "C" fn mmap_ffi_sync(
     address: usize,
     id: u64,
     offset: usize,
     length: usize,
     flags: i32,
+    out: *mut f64,
+    out_len: usize,
 ) -> i32 {
-    guard(|| mapping::sync(address, id, offset, length, flags).map_or_else(Failure::status, |()| 0))
+    guard(|| {
+        let outcome = mapping::sync(address, id, offset, length, flags);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
 }
 
 /// How many mappings made by this library are live.

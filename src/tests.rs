@@ -61,7 +61,17 @@ fn view(out: &[f64; OUT_SLOTS]) -> &'static mut [u8] {
 }
 
 fn unmap(out: &[f64; OUT_SLOTS]) -> i32 {
-    mmap_ffi_unmap(out[OUT_ADDRESS] as usize, out[OUT_ID] as u64)
+    unmap_raw(out[OUT_ADDRESS] as usize, out[OUT_ID] as u64)
+}
+
+fn unmap_raw(address: usize, id: u64) -> i32 {
+    // SAFETY: a null out buffer is allowed.
+    unsafe { mmap_ffi_unmap(address, id, std::ptr::null_mut(), 0) }
+}
+
+fn sync_raw(address: usize, id: u64, offset: usize, length: usize, flags: i32) -> i32 {
+    // SAFETY: a null out buffer is allowed.
+    unsafe { mmap_ffi_sync(address, id, offset, length, flags, std::ptr::null_mut(), 0) }
 }
 
 fn describe(status: i32, syscall: i32) -> String {
@@ -111,7 +121,7 @@ fn map_by_path_reads_and_writes_the_file() {
     let bytes = view(&out);
     assert_eq!(bytes, b"hello, world");
     bytes[0] = b'J';
-    let sync = mmap_ffi_sync(
+    let sync = sync_raw(
         out[OUT_ADDRESS] as usize,
         out[OUT_ID] as u64,
         0,
@@ -293,12 +303,9 @@ fn bad_fd_reports_ebadf_from_fstat() {
 fn foreign_and_stale_addresses_are_never_unmapped() {
     let stack_value = 5u64;
     let foreign = &stack_value as *const u64 as usize;
-    assert_eq!(mmap_ffi_unmap(foreign, 1), status::NOT_LIVE);
-    assert_eq!(
-        mmap_ffi_sync(foreign, 1, 0, 8, libc::MS_SYNC),
-        status::NOT_LIVE
-    );
-    assert_eq!(mmap_ffi_unmap(0, 0), status::NOT_LIVE);
+    assert_eq!(unmap_raw(foreign, 1), status::NOT_LIVE);
+    assert_eq!(sync_raw(foreign, 1, 0, 8, libc::MS_SYNC), status::NOT_LIVE);
+    assert_eq!(unmap_raw(0, 0), status::NOT_LIVE);
     assert_eq!(stack_value, 5);
 
     let mut out = [0.0; OUT_SLOTS];
@@ -317,12 +324,12 @@ fn foreign_and_stale_addresses_are_never_unmapped() {
     assert_eq!(status, 0);
     let address = out[OUT_ADDRESS] as usize;
     assert_eq!(
-        mmap_ffi_unmap(address, out[OUT_ID] as u64 + 1),
+        unmap_raw(address, out[OUT_ID] as u64 + 1),
         status::NOT_LIVE,
         "wrong id"
     );
     assert_eq!(
-        mmap_ffi_unmap(address + 1, out[OUT_ID] as u64),
+        unmap_raw(address + 1, out[OUT_ID] as u64),
         status::NOT_LIVE,
         "inside, not the start"
     );
@@ -401,12 +408,15 @@ fn shm_round_trip_and_unlink() {
     assert_eq!(view(&second)[100], 42);
     assert_eq!(unmap(&out), 0);
     assert_eq!(unmap(&second), 0);
-    // SAFETY: the pointer is valid for the length given.
-    assert_eq!(unsafe { mmap_ffi_shm_unlink(name.as_ptr(), name.len()) }, 0);
-    // SAFETY: as above.
+    let unlink = |out: &mut [f64; OUT_SLOTS]| {
+        // SAFETY: the pointers are valid for the lengths given.
+        unsafe { mmap_ffi_shm_unlink(name.as_ptr(), name.len(), out.as_mut_ptr(), OUT_SLOTS) }
+    };
+    assert_eq!(unlink(&mut out), 0);
+    assert_eq!(unlink(&mut out), libc::ENOENT);
     assert_eq!(
-        unsafe { mmap_ffi_shm_unlink(name.as_ptr(), name.len()) },
-        libc::ENOENT
+        Syscall::from_number(out[OUT_SYSCALL] as i32),
+        Syscall::ShmUnlink
     );
 }
 

@@ -1,0 +1,167 @@
+/**
+ * The test shim: the same case files run under `deno test` and `bun test`. `test` maps onto
+ * `Deno.test` or `bun:test`; the helpers read what the process holds (`/proc/self`) and run
+ * the other runtime.
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+
+/** A test body. */
+export type TestBody = () => void | Promise<void>;
+
+/** The runtime running the tests. */
+export const runtime: "deno" | "bun" = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
+  ? "bun"
+  : "deno";
+
+/** The other runtime, for cross-process tests. */
+export const otherRuntime: "deno" | "bun" = runtime === "bun" ? "deno" : "bun";
+
+const bunTestModule = "bun:test";
+
+/** Registers a test with the runtime's test runner. */
+export const test: (name: string, body: TestBody) => void = runtime === "bun"
+  ? (await import(bunTestModule)).test
+  : (name, body) => Deno.test(name, body);
+
+/** The project's root directory. */
+export const root: string = path.resolve(
+  decodeURIComponent(new URL("..", import.meta.url).pathname),
+);
+
+/** The command that runs a runtime: `DENO_BIN`/`BUN_BIN` if set, else the name on PATH. */
+export function runtimeBinary(which: "deno" | "bun"): string {
+  return process.env[which === "deno" ? "DENO_BIN" : "BUN_BIN"] ?? which;
+}
+
+/** The arguments that run a script under a runtime with what this library needs. */
+export function scriptCommand(which: "deno" | "bun", script: string, args: string[]): string[] {
+  return which === "deno"
+    ? ["run", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env", script, ...args]
+    : ["run", script, ...args];
+}
+
+/** The result of a finished child process. */
+export interface ChildResult {
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (with a time limit) and returns what it printed. */
+export function run(command: string, args: string[], env?: Record<string, string>): ChildResult {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+    env: env ? { ...process.env, ...env } : process.env,
+  });
+  if (result.error) throw result.error;
+  return {
+    status: result.status,
+    signal: result.signal,
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
+}
+
+/** Runs a fixture script (`tests/fixtures/NAME`) under a runtime. */
+export function runFixture(which: "deno" | "bun", name: string, args: string[]): ChildResult {
+  const script = path.join(root, "tests", "fixtures", name);
+  return run(runtimeBinary(which), scriptCommand(which, script, args));
+}
+
+let counter = 0;
+
+/** A fresh path in the temp directory (nothing is created). */
+export function tempPath(tag: string): string {
+  counter += 1;
+  return path.join(os.tmpdir(), `mmap-test-${process.pid}-${tag}-${counter}-${Date.now()}`);
+}
+
+/** A unique shared-memory name. */
+export function shmName(tag: string): string {
+  counter += 1;
+  return `/mmap-test-${process.pid}-${tag}-${counter}`;
+}
+
+/** Creates a temp file with these bytes and returns its path. */
+export function tempFile(tag: string, bytes: Uint8Array | string): string {
+  const file = tempPath(tag);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+/** Removes a file if it exists. */
+export function remove(file: string): void {
+  fs.rmSync(file, { force: true });
+}
+
+/** Lines of `/proc/self/maps` that map this file. */
+export function mappingsOf(file: string): number {
+  return fs.readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) =>
+    line.endsWith(` ${file}`)
+  ).length;
+}
+
+/** All lines of `/proc/self/maps`. */
+export function mappingCount(): number {
+  return fs.readFileSync("/proc/self/maps", "utf8").split("\n").length;
+}
+
+/** Open file descriptors of this process. */
+export function fdCount(): number {
+  return fs.readdirSync("/proc/self/fd").length;
+}
+
+/** Open file descriptors of this process that point at `file`. */
+export function fdsOf(file: string): number {
+  let count = 0;
+  for (const fd of fs.readdirSync("/proc/self/fd")) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === file) count += 1;
+    } catch {
+      // The descriptor used to list the directory is gone by now.
+    }
+  }
+  return count;
+}
+
+/** Resident memory of this process in bytes. */
+export function rssBytes(): number {
+  const status = fs.readFileSync("/proc/self/status", "utf8");
+  const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? "0");
+  return kib * 1024;
+}
+
+/** Runs a full garbage collection and lets finalizers run. */
+export async function collectGarbage(): Promise<void> {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let round = 0; round < 3; round++) {
+    if (bun) bun.gc(true);
+    else if (gc) gc();
+    else throw new Error("run Deno with --v8-flags=--expose-gc");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Runs `body` expecting it to throw an instance of `kind`; returns the error. */
+export function throwsKind<E extends Error>(
+  body: () => unknown,
+  kind: abstract new (...args: never[]) => E,
+): E {
+  try {
+    body();
+  } catch (error) {
+    if (error instanceof kind) return error;
+    throw new Error(`expected ${kind.name}, got ${error}`, { cause: error });
+  }
+  throw new Error(`expected ${kind.name}, but nothing was thrown`);
+}

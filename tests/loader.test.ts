@@ -1,0 +1,61 @@
+// Loading the native library: the symbol table matches the library, and a missing library
+// says how to build it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { symbols } from "../bindings/symbols.ts";
+import { toBunSymbols } from "../bindings/bun.ts";
+import { libraryFileName, libraryPath } from "../bindings/native.ts";
+import { runFixture, runtime, test } from "./harness.ts";
+
+test("the symbol table names exactly the library's exported symbols", () => {
+  const library = libraryPath("linux", undefined);
+  const listing = spawnSync("nm", ["-D", "--defined-only", library], { encoding: "utf8" });
+  assert.equal(listing.status, 0, listing.stderr);
+  const exported = listing.stdout.split("\n")
+    .map((line) => line.trim().split(/\s+/)[2])
+    .filter((name) => name?.startsWith("mmap_ffi_"))
+    .sort();
+  assert.deepEqual(exported, Object.keys(symbols).sort());
+});
+
+test("the Bun form of the table converts every parameter and result", () => {
+  const converted = toBunSymbols(symbols);
+  assert.deepEqual(Object.keys(converted), Object.keys(symbols));
+  for (const [name, definition] of Object.entries(symbols)) {
+    const bun = converted[name];
+    assert.equal(bun.args.length, definition.parameters.length, name);
+    for (const type of [...bun.args, bun.returns]) assert.equal(typeof type, "string", name);
+  }
+  assert.deepEqual(converted.mmap_ffi_sync.args, [
+    "usize",
+    "u64",
+    "usize",
+    "usize",
+    "i32",
+    "ptr",
+    "usize",
+  ]);
+  assert.deepEqual(converted.mmap_ffi_map_path.args.slice(0, 2), ["ptr", "usize"]);
+});
+
+test("the library file is named for the OS", () => {
+  assert.equal(libraryFileName("linux"), "libmmap_ffi.so");
+  assert.equal(libraryFileName("darwin"), "libmmap_ffi.dylib");
+  assert.equal(libraryPath("linux", "/custom/lib.so"), "/custom/lib.so");
+});
+
+test("a missing library fails with how to build it", () => {
+  const result = runFixture(runtime, "import_only.ts", []);
+  assert.equal(result.status, 0, result.stderr);
+  const missing = spawnSync(
+    process.execPath,
+    runtime === "deno"
+      ? ["run", "--allow-ffi", "--allow-env", "tests/fixtures/import_only.ts"]
+      : ["run", "tests/fixtures/import_only.ts"],
+    { encoding: "utf8", env: { ...process.env, MMAP_FFI_LIB: "/nonexistent/libmmap_ffi.so" } },
+  );
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /cannot load the native library at \/nonexistent\/libmmap_ffi\.so/);
+  assert.match(missing.stderr, /cargo build --release/);
+});
