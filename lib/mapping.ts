@@ -18,6 +18,9 @@ interface Live {
 /** The out slots every map call writes; one array, reused (calls never overlap). */
 export const out: Float64Array = new Float64Array(abi.OUT_SLOTS);
 
+/** Live tokens handed out by {@linkcode adopt} and not yet given to a Mapping. */
+const issued = new WeakSet<Live>();
+
 function release(live: Live): void {
   // The status is ignored: a mapping already gone has nothing left to free.
   native.symbols.mmap_ffi_unmap(live.address, live.id, null, 0);
@@ -82,6 +85,12 @@ export class Mapping extends Uint8Array {
 
   /** @internal Use `mmap()`; a Mapping is only made over memory the library mapped. */
   constructor(buffer: ArrayBuffer, live: Live) {
+    if (!issued.delete(live)) {
+      throw new TypeError(
+        "mmap: a Mapping cannot be constructed directly; call mmap(), mmap.map_shm() or " +
+          "copy the bytes into a plain Uint8Array",
+      );
+    }
     super(buffer);
     this.#live = live;
   }
@@ -204,6 +213,7 @@ export function adopt(name?: string): Mapping {
     );
   }
   const buffer = native.arrayBuffer(live.address, length, live.id);
+  issued.add(live);
   if (finalizer !== null) {
     finalizer.register(buffer, live, live);
     watchTransfers(buffer, live);

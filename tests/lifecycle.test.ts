@@ -1,6 +1,6 @@
 // Unmapping: explicit, twice, after use, by the garbage collector, and over many cycles.
 import assert from "node:assert/strict";
-import mmap, { MmapError } from "../mod.ts";
+import mmap, { Mapping, MmapError } from "../mod.ts";
 import { native } from "../bindings/load.ts";
 import {
   collectGarbage,
@@ -129,4 +129,14 @@ test("10,000 map/touch/unmap cycles leave no mapping, fd or memory behind", () =
   } finally {
     remove(file);
   }
+});
+
+test("a Mapping cannot be forged over another mapping's address", () => {
+  const buffer = mmap(4096, RW, mmap.MAP_PRIVATE | mmap.MAP_ANON, -1);
+  const live = native.symbols.mmap_ffi_live_count();
+  const forge = () => new Mapping(new ArrayBuffer(8), { address: 4096, id: 1 });
+  assert.throws(forge, TypeError);
+  assert.throws(() => Mapping.from([1, 2, 3]), TypeError);
+  assert.equal(native.symbols.mmap_ffi_live_count(), live);
+  buffer.unmap();
 });
