@@ -34,8 +34,17 @@ const OUT_ID: usize = 2;
 const OUT_FILE_SIZE: usize = 3;
 /// Out slot: the failed system call's number, after an OS failure.
 const OUT_SYSCALL: usize = 4;
-/// How many out slots a map call needs.
-const OUT_SLOTS: usize = 5;
+/// Out slot: a count a call reports (resident pages, for `mmap_ffi_residency`).
+const OUT_COUNT: usize = 5;
+/// How many out slots a call needs.
+const OUT_SLOTS: usize = 6;
+
+/// `source` of `mmap_ffi_resize`: anonymous memory.
+const SOURCE_ANONYMOUS: u32 = 0;
+/// `source` of `mmap_ffi_resize`: a file, by path.
+const SOURCE_FILE: u32 = 1;
+/// `source` of `mmap_ffi_resize`: a POSIX shared-memory object, by name.
+const SOURCE_SHM: u32 = 2;
 
 /// `open_flags` bit: open for reading and writing (else read-only).
 const OPEN_WRITE: u32 = 1;
@@ -157,7 +166,11 @@ pub unsafe extern "C" fn mmap_ffi_constants(buf: *mut u8, buf_len: usize) -> u32
         ("OUT_ID", OUT_ID as i64),
         ("OUT_FILE_SIZE", OUT_FILE_SIZE as i64),
         ("OUT_SYSCALL", OUT_SYSCALL as i64),
+        ("OUT_COUNT", OUT_COUNT as i64),
         ("OUT_SLOTS", OUT_SLOTS as i64),
+        ("SOURCE_ANONYMOUS", SOURCE_ANONYMOUS.into()),
+        ("SOURCE_FILE", SOURCE_FILE.into()),
+        ("SOURCE_SHM", SOURCE_SHM.into()),
         ("OPEN_WRITE", OPEN_WRITE.into()),
         ("OPEN_CREATE", OPEN_CREATE.into()),
         ("OPEN_EXCLUSIVE", OPEN_EXCLUSIVE.into()),
@@ -383,6 +396,201 @@ pub unsafe extern "C" fn mmap_ffi_sync(
 ) -> i32 {
     guard(|| {
         let outcome = mapping::sync(address, id, offset, length, flags);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
+}
+
+/// Like [`mmap_ffi_sync`]; declared separately so runtimes can call it off the main thread
+/// (Deno's `nonblocking`). Pass an `out` buffer no other call uses meanwhile, or null.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_flush(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    flags: i32,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    // SAFETY: forwarded from the caller.
+    unsafe { mmap_ffi_sync(address, id, offset, length, flags, out, out_len) }
+}
+
+/// Gives the kernel `advice` (an `MADV_*` value from [`mmap_ffi_constants`]) about `length`
+/// bytes from `offset` of the live mapping at `address`.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_advise(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    advice: i32,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::advise(address, id, offset, length, advice);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
+}
+
+/// Locks (`lock` 1) or unlocks (`lock` 0) `length` bytes from `offset` of the live mapping at
+/// `address` in memory (`mlock`/`munlock`).
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_lock(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    lock: i32,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::lock(address, id, offset, length, lock != 0);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
+}
+
+/// Changes the protection of the whole live mapping at `address` (`mprotect`).
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_protect(
+    address: usize,
+    id: u64,
+    prot: i32,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::protect(address, id, prot);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
+}
+
+/// Reports which pages of `length` bytes from `offset` of the live mapping at `address` are
+/// resident (`mincore`): one byte a page in `pages` (1 resident, 0 not), the page count in
+/// `out[OUT_LENGTH]` and the resident count in `out[OUT_COUNT]`. `pages_len` must cover every
+/// page of the range (`length / PAGESIZE + 2` always does).
+///
+/// # Safety
+/// `pages` must be null or point to `pages_len` writable bytes; `out` to `out_len` `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_residency(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    pages: *mut u8,
+    pages_len: usize,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
+            return status::INVALID_ARGUMENT;
+        };
+        out.fill(0.0);
+        if pages.is_null() {
+            return status::INVALID_ARGUMENT;
+        }
+        // SAFETY: non-null, and the caller guarantees `pages_len` writable bytes.
+        let pages = unsafe { std::slice::from_raw_parts_mut(pages, pages_len) };
+        match mapping::residency(address, id, offset, length, pages) {
+            Ok((count, resident)) => {
+                out[OUT_LENGTH] = count as f64;
+                out[OUT_COUNT] = resident as f64;
+                status::OK
+            }
+            Err(failure) => {
+                if let Failure::Os(error) = failure {
+                    out[OUT_SYSCALL] = f64::from(error.syscall as u8);
+                }
+                failure.status()
+            }
+        }
+    })
+}
+
+/// Resizes the live mapping at `address` to `new_length` bytes (`mremap`; the mapping may
+/// move) and writes its new address, length and id as a map call does; the old address and id
+/// stop being live. `source` (`SOURCE_*`) and `name` say where the pages come from: a file or
+/// shared-memory object is reopened to check, and grow to `grow_to` bytes if that is larger
+/// (0: never), its size. Where the OS has no `mremap` the status is `ENOSYS`.
+///
+/// # Safety
+/// `name` must be null or point to `name_len` readable bytes; `out` to `out_len` `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_resize(
+    address: usize,
+    id: u64,
+    new_length: usize,
+    source: u32,
+    name: *const u8,
+    name_len: usize,
+    grow_to: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
+            return status::INVALID_ARGUMENT;
+        };
+        // SAFETY: forwarded from the caller.
+        let name = unsafe { c_string(name, name_len) };
+        let source = match (source, name.as_deref()) {
+            (SOURCE_ANONYMOUS, _) => mapping::Source::Anonymous,
+            (SOURCE_FILE, Some(path)) => mapping::Source::File(path),
+            (SOURCE_SHM, Some(name)) => mapping::Source::SharedMemory(name),
+            _ => {
+                return report(
+                    out,
+                    Err(Failure::Refused {
+                        status: status::INVALID_ARGUMENT,
+                        file_size: 0,
+                    }),
+                );
+            }
+        };
+        report(
+            out,
+            mapping::resize(address, id, new_length, source, grow_to),
+        )
+    })
+}
+
+/// Lets go of the pages of the live mapping at `address` but keeps its address range, as
+/// zero pages that may only be read, until [`mmap_ffi_unmap`]. For buffers a runtime cannot
+/// detach (immutable ArrayBuffers), so their views read zeros instead of faulting.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_retire(
+    address: usize,
+    id: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::retire(address, id);
         // SAFETY: forwarded from the caller.
         unsafe { report_status(out, out_len, outcome) }
     })

@@ -135,7 +135,14 @@ fn map_range(fd: RawFd, length: usize, request: Request) -> Outcome<Mapped> {
         unsafe { os::munmap(base, base_length) }?;
         return Err(Failure::refused(status::ADDRESS_TOO_HIGH));
     }
-    let id = registry::insert(address, length, base, base_length);
+    let id = registry::insert(registry::NewEntry {
+        address,
+        length,
+        base,
+        base_length,
+        flags: request.flags,
+        file_offset: request.offset,
+    });
     Ok(Mapped {
         address,
         length,
@@ -208,21 +215,176 @@ pub fn unmap(address: usize, id: u64) -> Outcome<()> {
     Ok(())
 }
 
-/// Flushes `length` bytes at `offset` within the live mapping at `address` to its file; the
-/// start is rounded down to a page for the system call.
-pub fn sync(address: usize, id: u64, offset: usize, length: usize, flags: i32) -> Outcome<()> {
-    if flags & !os::ALLOWED_MSYNC != 0 || flags & os::MSYNC_EXCLUSIVE == os::MSYNC_EXCLUSIVE {
-        return Err(Failure::refused(status::INVALID_ARGUMENT));
-    }
+/// The page-aligned range covering `length` bytes at `offset` of the live mapping at `address`.
+/// The start is rounded down to its page; that page belongs to the same mapping, which itself
+/// starts on a page boundary.
+fn page_range(address: usize, id: u64, offset: usize, length: usize) -> Outcome<(usize, usize)> {
     let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
     let end = offset.checked_add(length);
     if end.is_none_or(|end| end > entry.length) {
         return Err(Failure::refused(status::OUT_OF_RANGE));
     }
     let (start, delta) = page::align_address(address + offset);
-    // SAFETY: the range lies within a live mapping of ours, and `start` is page-aligned within
-    // the same mapping (the mapping itself starts on a page boundary at `entry.base`).
-    unsafe { os::msync(start, length + delta, flags) }?;
+    Ok((start, length + delta))
+}
+
+/// Flushes `length` bytes at `offset` within the live mapping at `address` to its file; the
+/// start is rounded down to a page for the system call.
+pub fn sync(address: usize, id: u64, offset: usize, length: usize, flags: i32) -> Outcome<()> {
+    if flags & !os::ALLOWED_MSYNC != 0 || flags & os::MSYNC_EXCLUSIVE == os::MSYNC_EXCLUSIVE {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let (start, length) = page_range(address, id, offset, length)?;
+    // SAFETY: the range lies within a live mapping of ours and starts on a page boundary.
+    unsafe { os::msync(start, length, flags) }?;
+    Ok(())
+}
+
+/// Gives the kernel `advice` (one of [`os::advice_names`]) about a range of a live mapping.
+pub fn advise(address: usize, id: u64, offset: usize, length: usize, advice: i32) -> Outcome<()> {
+    if !os::advice_allowed(advice) {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let (start, length) = page_range(address, id, offset, length)?;
+    // SAFETY: the range lies within a live mapping of ours and the advice is allowed.
+    unsafe { os::madvise(start, length, advice) }?;
+    Ok(())
+}
+
+/// Locks (`lock`) or unlocks a range of a live mapping in memory.
+pub fn lock(address: usize, id: u64, offset: usize, length: usize, lock: bool) -> Outcome<()> {
+    let (start, length) = page_range(address, id, offset, length)?;
+    // SAFETY: the range lies within a live mapping of ours.
+    unsafe { os::mlock(start, length, lock) }?;
+    Ok(())
+}
+
+/// Changes the protection of a whole live mapping.
+pub fn protect(address: usize, id: u64, prot: i32) -> Outcome<()> {
+    if prot & !os::ALLOWED_PROT != 0 {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    // SAFETY: the registry holds this range, so it is ours.
+    unsafe { os::mprotect(entry.base, entry.base_length, prot) }?;
+    Ok(())
+}
+
+/// Which pages of a range of a live mapping are resident: fills `pages` (one byte a page, 1
+/// if resident) and returns (pages in the range, resident pages).
+pub fn residency(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    pages: &mut [u8],
+) -> Outcome<(usize, usize)> {
+    let (start, length) = page_range(address, id, offset, length)?;
+    let count = length.div_ceil(page::size());
+    let Some(pages) = pages.get_mut(..count) else {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    };
+    if count > 0 {
+        // SAFETY: the range lies within a live mapping of ours; `pages` has a byte a page.
+        unsafe { os::mincore(start, length, pages) }?;
+    }
+    for page in pages.iter_mut() {
+        *page &= 1;
+    }
+    let resident = pages.iter().filter(|page| **page == 1).count();
+    Ok((count, resident))
+}
+
+/// Where a mapping's pages come from, for [`resize`]: resizing a file or shared-memory mapping
+/// reopens it to check (and, if asked, grow) its size, so no page reaches past its end.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    Anonymous,
+    File(&'a CStr),
+    SharedMemory(&'a CStr),
+}
+
+/// Checks that `file_offset + length` bytes fit in the source, growing it to `grow_to` first
+/// if that is larger (0: never).
+fn fit_source(source: Source, write: bool, grow_to: u64, end: u64) -> Outcome<()> {
+    let options = OpenOptions {
+        write,
+        ..OpenOptions::default()
+    };
+    let fd = match source {
+        Source::Anonymous => return Ok(()),
+        Source::File(path) => os::open(path, options)?,
+        Source::SharedMemory(name) => os::shm_open(name, options)?,
+    };
+    if grow_to > 0 {
+        grow(&fd, grow_to)?;
+    }
+    let info = os::fstat(fd.as_raw_fd())?;
+    if info.regular && end > info.size {
+        return Err(Failure::Refused {
+            status: status::PAST_END_OF_FILE,
+            file_size: info.size,
+        });
+    }
+    Ok(())
+}
+
+/// Resizes the live mapping at `address` to `new_length` bytes (the kernel may move it) and
+/// returns it under a new id; the old address and id are no longer live. A file or
+/// shared-memory source is grown to `grow_to` bytes first if that is larger (0: never).
+pub fn resize(
+    address: usize,
+    id: u64,
+    new_length: usize,
+    source: Source,
+    grow_to: u64,
+) -> Outcome<Mapped> {
+    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    let anonymous = entry.flags & os::MAP_ANONYMOUS != 0;
+    if new_length == 0 || new_length > MAX_EXACT || anonymous != matches!(source, Source::Anonymous)
+    {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let shared = entry.flags & os::SHARING_FLAGS[0] != 0;
+    if anonymous && shared && new_length > entry.length {
+        return Err(Failure::refused(status::CANNOT_GROW));
+    }
+    let end = entry.file_offset.saturating_add(new_length as u64);
+    fit_source(source, grow_to > 0, grow_to, end)?;
+    let delta = address - entry.base;
+    let entry = registry::take(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    // SAFETY: the registry held this range, so it is ours; the caller detaches every view of
+    // the old range once this returns.
+    let base = match unsafe { os::mremap(entry.base, entry.base_length, new_length + delta) } {
+        Ok(base) => base,
+        Err(error) => {
+            registry::restore(address, entry);
+            return Err(error.into());
+        }
+    };
+    let address = base + delta;
+    let id = registry::insert(registry::NewEntry {
+        address,
+        length: new_length,
+        base,
+        base_length: new_length + delta,
+        flags: entry.flags,
+        file_offset: entry.file_offset,
+    });
+    Ok(Mapped {
+        address,
+        length: new_length,
+        id,
+    })
+}
+
+/// Lets go of the pages of the live mapping at `address` but keeps its address range, filled
+/// with zero pages that may only be read, until [`unmap`] frees it. For buffers that cannot be
+/// detached (immutable ArrayBuffers): views over them then read zeros instead of faulting.
+pub fn retire(address: usize, id: u64) -> Outcome<()> {
+    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    // SAFETY: the registry holds this range, so replacing it affects only our own pages.
+    unsafe { os::replace_with_zero_pages(entry.base, entry.base_length) }?;
     Ok(())
 }
 

@@ -16,6 +16,21 @@ pub struct Entry {
     pub length: usize,
     pub base: usize,
     pub base_length: usize,
+    /// The `mmap` flags it was made with.
+    pub flags: i32,
+    /// Where the caller's view starts in the file (0 for anonymous memory).
+    pub file_offset: u64,
+}
+
+/// What to record about a new mapping.
+#[derive(Clone, Copy, Debug)]
+pub struct NewEntry {
+    pub address: usize,
+    pub length: usize,
+    pub base: usize,
+    pub base_length: usize,
+    pub flags: i32,
+    pub file_offset: u64,
 }
 
 static LIVE: LazyLock<Mutex<HashMap<usize, Entry>>> = LazyLock::new(Default::default);
@@ -28,16 +43,18 @@ fn live() -> MutexGuard<'static, HashMap<usize, Entry>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Records a new mapping seen at `address` and returns its id.
-pub fn insert(address: usize, length: usize, base: usize, base_length: usize) -> u64 {
+/// Records a new mapping and returns its id.
+pub fn insert(new: NewEntry) -> u64 {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let entry = Entry {
         id,
-        length,
-        base,
-        base_length,
+        length: new.length,
+        base: new.base,
+        base_length: new.base_length,
+        flags: new.flags,
+        file_offset: new.file_offset,
     };
-    live().insert(address, entry);
+    live().insert(new.address, entry);
     id
 }
 
@@ -71,6 +88,17 @@ mod tests {
 
     // Tests use addresses no real mapping has (odd, in the first page) so they never collide
     // with the mappings other tests make in parallel.
+    fn insert(address: usize, length: usize, base: usize, base_length: usize) -> u64 {
+        super::insert(NewEntry {
+            address,
+            length,
+            base,
+            base_length,
+            flags: 0,
+            file_offset: 0,
+        })
+    }
+
     #[test]
     fn take_requires_the_matching_id() {
         let id = insert(0x11, 8, 0x10, 9);

@@ -22,6 +22,8 @@ pub const INTERNAL: i32 = -6;
 pub const SIZE_UNKNOWN: i32 = -7;
 /// The kernel placed the mapping above 2^53, where a JavaScript number cannot hold the address.
 pub const ADDRESS_TOO_HIGH: i32 = -8;
+/// A shared anonymous mapping cannot grow: its pages past the old end would raise SIGBUS.
+pub const CANNOT_GROW: i32 = -9;
 
 /// The library-defined statuses: code, name and message.
 const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
@@ -61,6 +63,11 @@ const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
         "ERR_MMAP_ADDRESS_TOO_HIGH",
         "the kernel placed the mapping above 2^53",
     ),
+    (
+        CANNOT_GROW,
+        "ERR_MMAP_CANNOT_GROW",
+        "a shared anonymous mapping cannot grow",
+    ),
 ];
 
 /// The system calls a failure can name.
@@ -76,10 +83,16 @@ pub enum Syscall {
     Msync,
     ShmOpen,
     ShmUnlink,
+    Madvise,
+    Mlock,
+    Munlock,
+    Mprotect,
+    Mincore,
+    Mremap,
 }
 
 impl Syscall {
-    const ALL: [Syscall; 9] = [
+    const ALL: [Syscall; 15] = [
         Syscall::None,
         Syscall::Open,
         Syscall::Fstat,
@@ -89,6 +102,12 @@ impl Syscall {
         Syscall::Msync,
         Syscall::ShmOpen,
         Syscall::ShmUnlink,
+        Syscall::Madvise,
+        Syscall::Mlock,
+        Syscall::Munlock,
+        Syscall::Mprotect,
+        Syscall::Mincore,
+        Syscall::Mremap,
     ];
 
     /// The C name of the system call.
@@ -103,6 +122,12 @@ impl Syscall {
             Syscall::Msync => "msync",
             Syscall::ShmOpen => "shm_open",
             Syscall::ShmUnlink => "shm_unlink",
+            Syscall::Madvise => "madvise",
+            Syscall::Mlock => "mlock",
+            Syscall::Munlock => "munlock",
+            Syscall::Mprotect => "mprotect",
+            Syscall::Mincore => "mincore",
+            Syscall::Mremap => "mremap",
         }
     }
 

@@ -428,3 +428,227 @@ fn describe_names_library_statuses() {
         "EACCES\tmmap\tpermission denied"
     );
 }
+
+fn anonymous(length: usize, flags: i32) -> [f64; OUT_SLOTS] {
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the buffer is valid for its length.
+    let status = unsafe {
+        mmap_ffi_map_fd(
+            length,
+            RW,
+            flags | libc::MAP_ANON,
+            -1,
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    out
+}
+
+fn residency(out: &[f64; OUT_SLOTS], length: usize) -> (usize, usize) {
+    let mut pages = vec![0u8; length / page::size() + 2];
+    let mut result = [0.0; OUT_SLOTS];
+    // SAFETY: the buffers are valid for their lengths.
+    let status = unsafe {
+        mmap_ffi_residency(
+            out[OUT_ADDRESS] as usize,
+            out[OUT_ID] as u64,
+            0,
+            length,
+            pages.as_mut_ptr(),
+            pages.len(),
+            result.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    (result[OUT_LENGTH] as usize, result[OUT_COUNT] as usize)
+}
+
+fn advise(out: &[f64; OUT_SLOTS], length: usize, advice: i32) -> i32 {
+    // SAFETY: a null out buffer is allowed.
+    unsafe {
+        mmap_ffi_advise(
+            out[OUT_ADDRESS] as usize,
+            out[OUT_ID] as u64,
+            0,
+            length,
+            advice,
+            std::ptr::null_mut(),
+            0,
+        )
+    }
+}
+
+#[test]
+fn dontneed_drops_residency_of_private_anonymous_memory() {
+    let length = 16 * page::size();
+    let out = anonymous(length, libc::MAP_PRIVATE);
+    view(&out).fill(1);
+    assert_eq!(residency(&out, length), (16, 16));
+    assert_eq!(advise(&out, length, libc::MADV_DONTNEED), 0);
+    assert_eq!(residency(&out, length), (16, 0));
+    assert!(
+        view(&out).iter().all(|byte| *byte == 0),
+        "private pages read zero again"
+    );
+    assert_eq!(unmap(&out), 0);
+}
+
+#[test]
+fn harmful_advice_is_refused() {
+    let out = anonymous(page::size(), libc::MAP_PRIVATE);
+    assert_eq!(
+        advise(&out, 1, libc::MADV_HWPOISON),
+        status::INVALID_ARGUMENT
+    );
+    assert_eq!(
+        advise(&out, page::size() + 1, libc::MADV_NORMAL),
+        status::OUT_OF_RANGE
+    );
+    assert_eq!(unmap(&out), 0);
+}
+
+#[test]
+fn protect_changes_and_restores_access() {
+    let out = anonymous(page::size(), libc::MAP_PRIVATE);
+    let protect = |prot| {
+        // SAFETY: a null out buffer is allowed.
+        unsafe {
+            mmap_ffi_protect(
+                out[OUT_ADDRESS] as usize,
+                out[OUT_ID] as u64,
+                prot,
+                std::ptr::null_mut(),
+                0,
+            )
+        }
+    };
+    assert_eq!(protect(libc::PROT_NONE), 0);
+    assert_eq!(protect(RW), 0);
+    view(&out)[0] = 3;
+    assert_eq!(protect(0x1000), status::INVALID_ARGUMENT);
+    assert_eq!(unmap(&out), 0);
+}
+
+#[test]
+fn lock_and_unlock_a_range() {
+    let out = anonymous(2 * page::size(), libc::MAP_PRIVATE);
+    let lock = |on| {
+        // SAFETY: a null out buffer is allowed.
+        unsafe {
+            mmap_ffi_lock(
+                out[OUT_ADDRESS] as usize,
+                out[OUT_ID] as u64,
+                10,
+                100,
+                on,
+                std::ptr::null_mut(),
+                0,
+            )
+        }
+    };
+    let locked = lock(1);
+    assert!(
+        locked == 0 || locked == libc::ENOMEM || locked == libc::EPERM,
+        "{locked}"
+    );
+    assert_eq!(lock(0), 0);
+    assert_eq!(unmap(&out), 0);
+}
+
+fn resize(
+    out: &[f64; OUT_SLOTS],
+    new_length: usize,
+    source: u32,
+    name: &[u8],
+    grow_to: u64,
+) -> (i32, [f64; OUT_SLOTS]) {
+    let mut moved = [0.0; OUT_SLOTS];
+    // SAFETY: the buffers are valid for their lengths.
+    let status = unsafe {
+        mmap_ffi_resize(
+            out[OUT_ADDRESS] as usize,
+            out[OUT_ID] as u64,
+            new_length,
+            source,
+            name.as_ptr(),
+            name.len(),
+            grow_to,
+            moved.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    (status, moved)
+}
+
+#[test]
+fn resize_grows_anonymous_memory_and_keeps_its_data() {
+    let out = anonymous(page::size(), libc::MAP_PRIVATE);
+    view(&out)[100] = 9;
+    let (status, moved) = resize(&out, 64 * page::size(), SOURCE_ANONYMOUS, b"", 0);
+    assert_eq!(status, 0);
+    assert_eq!(view(&moved).len(), 64 * page::size());
+    assert_eq!(view(&moved)[100], 9);
+    assert_eq!(unmap(&out), status::NOT_LIVE, "the old id is gone");
+    assert_eq!(unmap(&moved), 0);
+}
+
+#[test]
+fn resize_refuses_to_grow_shared_anonymous_memory() {
+    let out = anonymous(page::size(), libc::MAP_SHARED);
+    assert_eq!(
+        resize(&out, 2 * page::size(), SOURCE_ANONYMOUS, b"", 0).0,
+        status::CANNOT_GROW
+    );
+    assert_eq!(unmap(&out), 0, "still live after the refusal");
+}
+
+#[test]
+fn resize_grows_a_file_mapping_only_within_the_file() {
+    let path = file_with("resize", &[5u8; 100]);
+    let name = path.as_os_str().as_encoded_bytes();
+    let (status, out) = map_path(name, 0, RW, libc::MAP_SHARED, 0, OPEN_WRITE, 0);
+    assert_eq!(status, 0);
+    let (refused, _) = resize(&out, 10_000, SOURCE_FILE, name, 0);
+    assert_eq!(refused, status::PAST_END_OF_FILE);
+    let (status, grown) = resize(&out, 10_000, SOURCE_FILE, name, 10_000);
+    assert_eq!(status, 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 10_000);
+    assert_eq!(view(&grown)[99], 5);
+    view(&grown)[9_999] = 1;
+    assert_eq!(unmap(&grown), 0);
+    assert_eq!(std::fs::read(&path).unwrap()[9_999], 1);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn retire_keeps_the_range_readable_until_unmapped() {
+    let path = file_with("retire", &[7u8; 4096]);
+    let (status, out) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        0,
+        libc::PROT_READ,
+        libc::MAP_SHARED,
+        0,
+        0,
+        0,
+    );
+    assert_eq!(status, 0);
+    assert_eq!(view(&out)[0], 7);
+    // SAFETY: a null out buffer is allowed.
+    let retired = unsafe {
+        mmap_ffi_retire(
+            out[OUT_ADDRESS] as usize,
+            out[OUT_ID] as u64,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    assert_eq!(retired, 0);
+    assert_eq!(view(&out)[0], 0, "zero pages now");
+    assert_eq!(unmap(&out), 0);
+    std::fs::remove_file(path).unwrap();
+}

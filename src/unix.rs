@@ -160,6 +160,181 @@ pub unsafe fn msync(address: usize, length: usize, flags: i32) -> OsResult<()> {
     Ok(())
 }
 
+/// Gives the kernel advice about a page-aligned range of a mapping.
+///
+/// # Safety
+/// `address` must be page-aligned and the range must lie within a live mapping of ours; the
+/// advice must be one of [`advice_names`] (destructive advice such as `MADV_DONTNEED` zeroes
+/// private pages, which the caller asked for).
+pub unsafe fn madvise(address: usize, length: usize, advice: i32) -> OsResult<()> {
+    // SAFETY: the caller guarantees the range is ours and the advice is allowed.
+    if unsafe { libc::madvise(address as *mut libc::c_void, length, advice) } != 0 {
+        return Err(last_error(Syscall::Madvise));
+    }
+    Ok(())
+}
+
+/// Locks (`lock`) or unlocks a page-aligned range of a mapping in memory.
+///
+/// # Safety
+/// `address` must be page-aligned and the range must lie within a live mapping of ours.
+pub unsafe fn mlock(address: usize, length: usize, lock: bool) -> OsResult<()> {
+    let pointer = address as *const libc::c_void;
+    // SAFETY: the caller guarantees the range is ours; locking changes no contents.
+    let (result, call) = unsafe {
+        if lock {
+            (libc::mlock(pointer, length), Syscall::Mlock)
+        } else {
+            (libc::munlock(pointer, length), Syscall::Munlock)
+        }
+    };
+    if result != 0 {
+        return Err(last_error(call));
+    }
+    Ok(())
+}
+
+/// Changes the protection of a page-aligned range of a mapping.
+///
+/// # Safety
+/// The range must be a live mapping of ours. Removing access makes later accesses fault, which
+/// the caller has asked for.
+pub unsafe fn mprotect(address: usize, length: usize, prot: i32) -> OsResult<()> {
+    // SAFETY: the caller guarantees the range is ours.
+    if unsafe { libc::mprotect(address as *mut libc::c_void, length, prot) } != 0 {
+        return Err(last_error(Syscall::Mprotect));
+    }
+    Ok(())
+}
+
+/// Fills `pages` with one byte per page of a page-aligned range: bit 0 set if resident.
+///
+/// # Safety
+/// `address` must be page-aligned, the range must lie within a live mapping of ours, and
+/// `pages` must have one byte for each page of the range.
+pub unsafe fn mincore(address: usize, length: usize, pages: &mut [u8]) -> OsResult<()> {
+    // SAFETY: the caller guarantees the range and that `pages` is long enough.
+    let result = unsafe {
+        libc::mincore(
+            address as *mut libc::c_void,
+            length,
+            pages.as_mut_ptr().cast(),
+        )
+    };
+    if result != 0 {
+        return Err(last_error(Syscall::Mincore));
+    }
+    Ok(())
+}
+
+/// Grows or shrinks a mapping, letting the kernel move it.
+///
+/// # Safety
+/// The range must be a live mapping of ours that nothing uses any more (it may move).
+#[cfg(target_os = "linux")]
+pub unsafe fn mremap(address: usize, length: usize, new_length: usize) -> OsResult<usize> {
+    // SAFETY: the caller guarantees the range is ours and unused; MREMAP_MAYMOVE without
+    // MREMAP_FIXED never replaces other memory.
+    let moved = unsafe {
+        libc::mremap(
+            address as *mut libc::c_void,
+            length,
+            new_length,
+            libc::MREMAP_MAYMOVE,
+        )
+    };
+    if moved == libc::MAP_FAILED {
+        return Err(last_error(Syscall::Mremap));
+    }
+    Ok(moved as usize)
+}
+
+/// Without `mremap`, resizing in place is not available; the caller maps anew.
+///
+/// # Safety
+/// None needed: this never touches memory.
+#[cfg(not(target_os = "linux"))]
+pub unsafe fn mremap(_address: usize, _length: usize, _new_length: usize) -> OsResult<usize> {
+    Err(OsError {
+        errno: libc::ENOSYS,
+        syscall: Syscall::Mremap,
+    })
+}
+
+/// Replaces a mapping of ours with private zero pages that may only be read, at the same
+/// address: the file is let go, and views over the range read zeros instead of faulting.
+///
+/// # Safety
+/// The range must be a live mapping of ours (MAP_FIXED replaces whatever is there).
+pub unsafe fn replace_with_zero_pages(address: usize, length: usize) -> OsResult<()> {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_FIXED;
+    // SAFETY: the caller guarantees the range is ours, so MAP_FIXED replaces only our pages.
+    let placed = unsafe {
+        libc::mmap(
+            address as *mut libc::c_void,
+            length,
+            libc::PROT_READ,
+            flags,
+            -1,
+            0,
+        )
+    };
+    if placed == libc::MAP_FAILED {
+        return Err(last_error(Syscall::Mmap));
+    }
+    Ok(())
+}
+
+/// The advice `madvise` may be given, by the name the TypeScript side uses. Advice that can
+/// harm the process (`MADV_HWPOISON`, `MADV_SOFT_OFFLINE`) is never offered.
+pub fn advice_names() -> Vec<(&'static str, i32)> {
+    let mut names = vec![
+        ("MADV_NORMAL", libc::MADV_NORMAL),
+        ("MADV_RANDOM", libc::MADV_RANDOM),
+        ("MADV_SEQUENTIAL", libc::MADV_SEQUENTIAL),
+        ("MADV_WILLNEED", libc::MADV_WILLNEED),
+        ("MADV_DONTNEED", libc::MADV_DONTNEED),
+        ("MADV_FREE", libc::MADV_FREE),
+    ];
+    #[cfg(target_os = "linux")]
+    names.extend([
+        ("MADV_REMOVE", libc::MADV_REMOVE),
+        ("MADV_DONTFORK", libc::MADV_DONTFORK),
+        ("MADV_DOFORK", libc::MADV_DOFORK),
+        ("MADV_MERGEABLE", libc::MADV_MERGEABLE),
+        ("MADV_UNMERGEABLE", libc::MADV_UNMERGEABLE),
+        ("MADV_HUGEPAGE", libc::MADV_HUGEPAGE),
+        ("MADV_NOHUGEPAGE", libc::MADV_NOHUGEPAGE),
+        ("MADV_DONTDUMP", libc::MADV_DONTDUMP),
+        ("MADV_DODUMP", libc::MADV_DODUMP),
+        ("MADV_WIPEONFORK", libc::MADV_WIPEONFORK),
+        ("MADV_KEEPONFORK", libc::MADV_KEEPONFORK),
+        ("MADV_COLD", libc::MADV_COLD),
+        ("MADV_PAGEOUT", libc::MADV_PAGEOUT),
+        ("MADV_POPULATE_READ", libc::MADV_POPULATE_READ),
+        ("MADV_POPULATE_WRITE", libc::MADV_POPULATE_WRITE),
+    ]);
+    names
+}
+
+/// Whether `advice` is one `madvise` may be given.
+pub fn advice_allowed(advice: i32) -> bool {
+    advice_names().iter().any(|(_, value)| *value == advice)
+}
+
+/// `MAP_POPULATE` (pre-fault the pages) where the OS has it, else 0.
+#[cfg(target_os = "linux")]
+const MAP_POPULATE: i32 = libc::MAP_POPULATE;
+#[cfg(not(target_os = "linux"))]
+const MAP_POPULATE: i32 = 0;
+
+/// Extra `mmap` flags this OS offers.
+const EXTRA_MAP_FLAGS: &[(&str, i32)] = if MAP_POPULATE != 0 {
+    &[("MAP_POPULATE", MAP_POPULATE)]
+} else {
+    &[]
+};
+
 /// The system's page size.
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
@@ -183,10 +358,23 @@ pub fn constants() -> Vec<(&'static str, i64)> {
         ("MS_INVALIDATE", libc::MS_INVALIDATE.into()),
         ("PAGESIZE", crate::page::size() as i64),
     ]
+    .into_iter()
+    .chain(
+        EXTRA_MAP_FLAGS
+            .iter()
+            .map(|(name, value)| (*name, i64::from(*value))),
+    )
+    .chain(
+        advice_names()
+            .into_iter()
+            .map(|(name, value)| (name, i64::from(value))),
+    )
+    .collect()
 }
 
 /// The `mmap` flags a caller may pass; anything else (MAP_FIXED above all) is refused.
-pub const ALLOWED_MAP_FLAGS: i32 = libc::MAP_SHARED | libc::MAP_PRIVATE | libc::MAP_ANON;
+pub const ALLOWED_MAP_FLAGS: i32 =
+    libc::MAP_SHARED | libc::MAP_PRIVATE | libc::MAP_ANON | MAP_POPULATE;
 /// The `mmap` protection bits a caller may pass.
 pub const ALLOWED_PROT: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
 /// Exactly one of these must be present in the flags.
