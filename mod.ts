@@ -39,8 +39,38 @@ import {
 } from "./lib/constants.ts";
 
 export { map_shm, mmap };
-export { Mapping, SharedMemoryMapping } from "./lib/mapping.ts";
+export {
+  immutableBuffers,
+  Mapping,
+  type MappingMode,
+  type Origin,
+  type Residency,
+  type ResidencyOptions,
+  SharedMemoryMapping,
+  type SyncOptions,
+} from "./lib/mapping.ts";
+export {
+  anonymous,
+  type AnonymousOptions,
+  open,
+  type OpenOptions,
+  shm,
+  type ShmOptions,
+  Window,
+  windows,
+  type WindowsOptions,
+} from "./lib/modern.ts";
+export type { Range } from "./lib/options.ts";
 export { type FailureContext, MmapError } from "./lib/errors.ts";
+export {
+  ADVICE,
+  MADV_DONTNEED,
+  MADV_NORMAL,
+  MADV_RANDOM,
+  MADV_SEQUENTIAL,
+  MADV_WILLNEED,
+  MAP_POPULATE,
+} from "./lib/constants.ts";
 export {
   MAP_ANON,
   MAP_ANONYMOUS,

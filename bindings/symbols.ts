@@ -107,6 +107,96 @@ export const symbols = {
     ],
     result: "i32", // int32_t status
   },
+  /** `int32_t mmap_ffi_flush(size_t address, uint64_t id, size_t offset, size_t length, int32_t flags, double *out, size_t out_len)`: `mmap_ffi_sync` off the main thread. */
+  mmap_ffi_flush: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "usize", // size_t offset
+      "usize", // size_t length
+      "i32", // int32_t flags
+      "buffer", // double *out: a buffer no other call uses meanwhile (may be NULL)
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+    nonblocking: true, // Deno runs it on another thread; Bun ignores this and blocks
+  },
+  /** `int32_t mmap_ffi_advise(size_t address, uint64_t id, size_t offset, size_t length, int32_t advice, double *out, size_t out_len)` */
+  mmap_ffi_advise: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "usize", // size_t offset
+      "usize", // size_t length
+      "i32", // int32_t advice: an MADV_* value
+      "buffer", // double *out
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_lock(size_t address, uint64_t id, size_t offset, size_t length, int32_t lock, double *out, size_t out_len)` */
+  mmap_ffi_lock: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "usize", // size_t offset
+      "usize", // size_t length
+      "i32", // int32_t lock: 1 mlock, 0 munlock
+      "buffer", // double *out
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_protect(size_t address, uint64_t id, int32_t prot, double *out, size_t out_len)` */
+  mmap_ffi_protect: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "i32", // int32_t prot: PROT_* bits
+      "buffer", // double *out
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_residency(size_t address, uint64_t id, size_t offset, size_t length, uint8_t *pages, size_t pages_len, double *out, size_t out_len)` */
+  mmap_ffi_residency: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "usize", // size_t offset
+      "usize", // size_t length
+      "buffer", // uint8_t *pages: one byte a page, 1 if resident
+      "usize", // size_t pages_len: length / PAGESIZE + 2 always suffices
+      "buffer", // double *out: OUT_LENGTH pages, OUT_COUNT resident
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_resize(size_t address, uint64_t id, size_t new_length, uint32_t source, const uint8_t *name, size_t name_len, uint64_t grow_to, double *out, size_t out_len)` */
+  mmap_ffi_resize: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "usize", // size_t new_length
+      "u32", // uint32_t source: SOURCE_ANONYMOUS, SOURCE_FILE or SOURCE_SHM
+      "buffer", // const uint8_t *name: the file path or shm name (NULL for anonymous)
+      "usize", // size_t name_len
+      "u64", // uint64_t grow_to: grow the source to this size first (0: never)
+      "buffer", // double *out: the new address, length and id
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_retire(size_t address, uint64_t id, double *out, size_t out_len)` */
+  mmap_ffi_retire: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "buffer", // double *out
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
   /** `uint32_t mmap_ffi_live_count(void)` */
   mmap_ffi_live_count: {
     parameters: [],

@@ -7,7 +7,7 @@
 import { native } from "../bindings/load.ts";
 import { abi, MAP_ANONYMOUS, PROT_WRITE } from "./constants.ts";
 import { failure } from "./errors.ts";
-import { adopt, type Mapping, out, type SharedMemoryMapping } from "./mapping.ts";
+import { adopt, checkLength, Mapping, type Origin, out, SharedMemoryMapping } from "./mapping.ts";
 import {
   byteCount,
   fileDescriptor,
@@ -23,16 +23,6 @@ const encoder = new TextEncoder();
 
 /** Permission bits of shared-memory objects `map_shm` creates: owner only. */
 const SHM_MODE = 0o600;
-
-function checkLength(length: number): void {
-  if (length > native.maxBufferLength) {
-    throw new RangeError(
-      `mmap: ${length} bytes is more than ${native.runtime} can hold in one ArrayBuffer ` +
-        `(${native.maxBufferLength} bytes); map a window at a time with a smaller n_bytes ` +
-        "and an offset",
-    );
-  }
-}
 
 /**
  * Maps a file, a file descriptor or anonymous memory, as the node `mmap` package does.
@@ -115,7 +105,14 @@ export function mmap(
     );
   }
   if (status !== 0) throw failure(status, { path, offset: start, length, out });
-  return adopt();
+  const origin: Origin = {
+    kind: path !== undefined ? "file" : anonymous ? "anonymous" : "fd",
+    path: path ?? null,
+    offset: start,
+    flags: mapping,
+    protection: prot,
+  };
+  return adopt(origin, Mapping, { immutable: false });
 }
 
 /**
@@ -161,5 +158,12 @@ export function map_shm(
     out.length,
   );
   if (status !== 0) throw failure(status, { path: shm, offset: start, length, out });
-  return adopt(shm) as SharedMemoryMapping;
+  const origin: Origin = {
+    kind: "shm",
+    path: shm,
+    offset: start,
+    flags: mapping,
+    protection: prot,
+  };
+  return adopt(origin, SharedMemoryMapping, { immutable: false });
 }

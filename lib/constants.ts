@@ -58,6 +58,38 @@ export const MS_INVALIDATE: number = constant("MS_INVALIDATE");
 /** The size of a memory page in bytes; offsets of the compatible API are multiples of it. */
 export const PAGESIZE: number = constant("PAGESIZE");
 
+/** A constant this OS may lack (`undefined` then). */
+function optional(name: string): number | undefined {
+  return table.get(name);
+}
+
+/** Pre-fault the pages when mapping (Linux only; `undefined` elsewhere). */
+export const MAP_POPULATE: number | undefined = optional("MAP_POPULATE");
+
+/**
+ * The `madvise` advice this OS offers, by the name `advise()` takes (`"willneed"` for
+ * `MADV_WILLNEED`). Linux adds `"hugepage"`, `"free"`, `"cold"`, `"pageout"`,
+ * `"populate_read"` and more; advice that can harm the process is never offered.
+ */
+export const ADVICE: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(
+    [...table].filter(([name]) => name.startsWith("MADV_")).map((
+      [name, value],
+    ) => [name.slice(5).toLowerCase(), value]),
+  ),
+);
+
+/** `madvise`: no special treatment. */
+export const MADV_NORMAL: number = constant("MADV_NORMAL");
+/** `madvise`: expect random access (read ahead less). */
+export const MADV_RANDOM: number = constant("MADV_RANDOM");
+/** `madvise`: expect sequential access (read ahead more). */
+export const MADV_SEQUENTIAL: number = constant("MADV_SEQUENTIAL");
+/** `madvise`: the pages will be needed soon (read them in). */
+export const MADV_WILLNEED: number = constant("MADV_WILLNEED");
+/** `madvise`: the pages are not needed now (private pages read zero afterwards). */
+export const MADV_DONTNEED: number = constant("MADV_DONTNEED");
+
 /** Constants of the library's ABI (not public). */
 export const abi = {
   OUT_ADDRESS: constant("OUT_ADDRESS"),
@@ -65,7 +97,11 @@ export const abi = {
   OUT_ID: constant("OUT_ID"),
   OUT_FILE_SIZE: constant("OUT_FILE_SIZE"),
   OUT_SYSCALL: constant("OUT_SYSCALL"),
+  OUT_COUNT: constant("OUT_COUNT"),
   OUT_SLOTS: constant("OUT_SLOTS"),
+  SOURCE_ANONYMOUS: constant("SOURCE_ANONYMOUS"),
+  SOURCE_FILE: constant("SOURCE_FILE"),
+  SOURCE_SHM: constant("SOURCE_SHM"),
   OPEN_WRITE: constant("OPEN_WRITE"),
   OPEN_CREATE: constant("OPEN_CREATE"),
   OPEN_EXCLUSIVE: constant("OPEN_EXCLUSIVE"),

@@ -36,6 +36,8 @@ export interface FailureContext {
   length?: number;
   /** The out slots of a map call, which hold the file size or the failed system call. */
   out?: Float64Array;
+  /** Advice appended to the message of an OS failure. */
+  hint?: string;
 }
 
 const describeBuffer = new Uint8Array(512);
@@ -64,7 +66,8 @@ export function failure(status: number, context: FailureContext = {}): Error {
   const [code, syscall, message] = describe(status, syscallNumber);
   const where = context.path === undefined ? "" : ` '${context.path}'`;
   if (status > 0) {
-    const error = new MmapError(`${code}: ${message}, ${syscall}${where}`, code);
+    const hint = context.hint === undefined ? "" : `; ${context.hint}`;
+    const error = new MmapError(`${code}: ${message}, ${syscall}${where}${hint}`, code);
     error.errno = status;
     error.syscall = syscall;
     if (context.path !== undefined) error.path = context.path;

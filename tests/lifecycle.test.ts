@@ -134,7 +134,12 @@ test("10,000 map/touch/unmap cycles leave no mapping, fd or memory behind", () =
 test("a Mapping cannot be forged over another mapping's address", () => {
   const buffer = mmap(4096, RW, mmap.MAP_PRIVATE | mmap.MAP_ANON, -1);
   const live = native.symbols.mmap_ffi_live_count();
-  const forge = () => new Mapping(new ArrayBuffer(8), { address: 4096, id: 1 });
+  const token = {
+    live: { address: 4096, id: 1 },
+    origin: { kind: "anonymous", path: null, offset: 0, flags: 0, protection: 0 },
+    immutable: false,
+  } as const;
+  const forge = () => new Mapping(new ArrayBuffer(8), token);
   assert.throws(forge, TypeError);
   assert.throws(() => Mapping.from([1, 2, 3]), TypeError);
   assert.equal(native.symbols.mmap_ffi_live_count(), live);
