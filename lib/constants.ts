@@ -63,6 +63,9 @@ function optional(name: string): number | undefined {
   return table.get(name);
 }
 
+/** Reserve no swap for private writable pages (internal: read-only mappings without immutable buffers). */
+export const MAP_NORESERVE: number = constant("MAP_NORESERVE");
+
 /** Pre-fault the pages when mapping (Linux only; `undefined` elsewhere). */
 export const MAP_POPULATE: number | undefined = optional("MAP_POPULATE");
 

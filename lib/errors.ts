@@ -105,6 +105,14 @@ export function failure(status: number, context: FailureContext = {}): Error {
       );
     case "ERR_MMAP_OUT_OF_RANGE":
       return coded(new RangeError(`mmap: ${message}`), code);
+    case "ERR_MMAP_CANNOT_GROW":
+      return coded(
+        new RangeError(
+          `mmap: ${message}: processes sharing it would not see the new pages. Create it at ` +
+            "its final size, or use shm.open() for shared memory that can grow.",
+        ),
+        code,
+      );
     default:
       return new MmapError(`mmap: ${message}`, code);
   }

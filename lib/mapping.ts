@@ -43,6 +43,8 @@ export interface Origin {
   readonly flags: number;
   /** The `PROT_*` bits the mapping was made with. */
   readonly protection: number;
+  /** The mode asked for, where the flags alone do not tell it. */
+  readonly mode?: MappingMode;
 }
 
 /** What `adopt` hands a Mapping's constructor; only tokens it issued are accepted. */
@@ -194,6 +196,7 @@ export class Mapping extends Uint8Array {
 
   /** `"r"` (read-only), `"rw"` (shared, writes reach the file) or `"copy"` (private). */
   get mode(): MappingMode {
+    if (this.#origin.mode !== undefined) return this.#origin.mode;
     if ((this.#origin.protection & PROT_WRITE) === 0) return "r";
     return this.shared ? "rw" : "copy";
   }

@@ -9,6 +9,7 @@ import { native } from "../bindings/load.ts";
 import {
   abi,
   MAP_ANONYMOUS,
+  MAP_NORESERVE,
   MAP_POPULATE,
   MAP_PRIVATE,
   MAP_SHARED,
@@ -20,6 +21,7 @@ import {
   adopt,
   checkLength,
   emptyMapping,
+  immutableBuffers,
   Mapping,
   type MappingClass,
   type MappingMode,
@@ -136,12 +138,18 @@ function openAs<M extends Mapping>(path: unknown, options: unknown, Kind: Mappin
     throw new TypeError('mmap: option size (create and grow the file) needs mode "rw"');
   }
   native.checkPathAccess(file, mode === "rw");
+  // A write to a read-only mapping kills the process with SIGSEGV. Where the buffer can be
+  // made immutable, writes throw TypeError instead; elsewhere "r" maps a private copy-on-write
+  // view, so a stray write changes only this process's copy, never the file.
+  const privateRead = mode === "r" && !immutableBuffers;
   const origin: Origin = {
     kind: "file",
     path: file,
     offset,
-    flags: (mode === "copy" ? MAP_PRIVATE : MAP_SHARED) | (populate ? MAP_POPULATE ?? 0 : 0),
-    protection: mode === "r" ? PROT_READ : PROT_READ | PROT_WRITE,
+    flags: (mode === "copy" || privateRead ? MAP_PRIVATE : MAP_SHARED) |
+      (privateRead ? MAP_NORESERVE : 0) | (populate ? MAP_POPULATE ?? 0 : 0),
+    protection: mode === "r" && !privateRead ? PROT_READ : PROT_READ | PROT_WRITE,
+    mode,
   };
   const openFlags = mode === "rw" ? abi.OPEN_WRITE | (size !== undefined ? abi.OPEN_CREATE : 0) : 0;
   const status = mapSource(origin, length ?? 0, openFlags, size ?? 0);

@@ -328,11 +328,15 @@ const MAP_POPULATE: i32 = libc::MAP_POPULATE;
 #[cfg(not(target_os = "linux"))]
 const MAP_POPULATE: i32 = 0;
 
-/// Extra `mmap` flags this OS offers.
+/// Extra `mmap` flags this OS offers: `MAP_NORESERVE` (no swap reserved for private
+/// writable pages) and, on Linux, `MAP_POPULATE`.
 const EXTRA_MAP_FLAGS: &[(&str, i32)] = if MAP_POPULATE != 0 {
-    &[("MAP_POPULATE", MAP_POPULATE)]
+    &[
+        ("MAP_NORESERVE", libc::MAP_NORESERVE),
+        ("MAP_POPULATE", MAP_POPULATE),
+    ]
 } else {
-    &[]
+    &[("MAP_NORESERVE", libc::MAP_NORESERVE)]
 };
 
 /// The system's page size.
@@ -374,7 +378,7 @@ pub fn constants() -> Vec<(&'static str, i64)> {
 
 /// The `mmap` flags a caller may pass; anything else (MAP_FIXED above all) is refused.
 pub const ALLOWED_MAP_FLAGS: i32 =
-    libc::MAP_SHARED | libc::MAP_PRIVATE | libc::MAP_ANON | MAP_POPULATE;
+    libc::MAP_SHARED | libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_NORESERVE | MAP_POPULATE;
 /// The `mmap` protection bits a caller may pass.
 pub const ALLOWED_PROT: i32 = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
 /// Exactly one of these must be present in the flags.
