@@ -37,6 +37,20 @@ const SHM_MODE = 0o600;
  * @returns A `Uint8Array` over the mapped pages, with `unmap()` and `sync()`.
  * @throws {TypeError | RangeError} for bad arguments, before any system call.
  * @throws {MmapError} when the OS refuses (`code`, `errno`, `syscall`, `path`).
+ *
+ * @example Map a file by descriptor, as code written for node `mmap` does
+ * ```ts
+ * import { openSync, closeSync, writeFileSync } from "node:fs";
+ * import mmap from "./mod.ts";
+ *
+ * const path = Deno.makeTempFileSync();
+ * writeFileSync(path, "node style");
+ * const fd = openSync(path, "r");
+ * const buffer = mmap(0, mmap.PROT_READ, mmap.MAP_SHARED, fd);
+ * console.log(new TextDecoder().decode(buffer)); // "node style"
+ * buffer.unmap();
+ * closeSync(fd);
+ * ```
  */
 export function mmap(
   n_bytes: number,
@@ -126,6 +140,17 @@ export function mmap(
  *   no other `/`.
  * @param offset 0 or a multiple of `PAGESIZE`.
  * @returns A mapping with `unmap()`, `sync()` and `unlink()`.
+ *
+ * @example Share a counter between processes
+ * ```ts
+ * import mmap from "./mod.ts";
+ *
+ * const rw = mmap.PROT_READ | mmap.PROT_WRITE;
+ * const region = mmap.map_shm(4096, rw, mmap.MAP_SHARED, "/my-app");
+ * Atomics.add(new Int32Array(region.buffer, 0, 1), 0, 1);
+ * region.unlink();
+ * region.unmap();
+ * ```
  */
 export function map_shm(
   n_bytes: number,

@@ -73,6 +73,13 @@ export const MAP_POPULATE: number | undefined = optional("MAP_POPULATE");
  * The `madvise` advice this OS offers, by the name `advise()` takes (`"willneed"` for
  * `MADV_WILLNEED`). Linux adds `"hugepage"`, `"free"`, `"cold"`, `"pageout"`,
  * `"populate_read"` and more; advice that can harm the process is never offered.
+ *
+ * @example
+ * ```ts
+ * import { ADVICE } from "./mod.ts";
+ *
+ * console.log("hugepage" in ADVICE ? "transparent huge pages available" : "no THP advice");
+ * ```
  */
 export const ADVICE: Readonly<Record<string, number>> = Object.freeze(
   Object.fromEntries(

@@ -7,7 +7,21 @@
 import { native } from "../bindings/load.ts";
 import { abi } from "./constants.ts";
 
-/** An OS failure: `code` (such as `ENOENT`), `errno`, `syscall` and, where there is one, `path`. */
+/**
+ * An OS failure: `code` (such as `ENOENT`), `errno`, `syscall` and, where there is one, `path`.
+ * The library's own refusals that are not argument errors carry an `ERR_MMAP_*` code.
+ *
+ * @example
+ * ```ts
+ * import { MmapError, open } from "./mod.ts";
+ *
+ * try {
+ *   open("/no/such/file");
+ * } catch (error) {
+ *   if (error instanceof MmapError) console.log(error.code, error.syscall); // ENOENT open
+ * }
+ * ```
+ */
 export class MmapError extends Error {
   /** The symbolic error code, such as `ENOENT`, or `ERR_MMAP_*` for the library's own. */
   code: string;

@@ -77,7 +77,18 @@ const { transfer, transferToFixedLength } = ArrayBuffer.prototype;
 const transferToImmutable = (ArrayBuffer.prototype as { transferToImmutable?: () => ArrayBuffer })
   .transferToImmutable;
 
-/** True where the runtime can make read-only mappings immutable (writes throw TypeError). */
+/**
+ * True where the runtime can make read-only mappings immutable, so a write throws `TypeError`
+ * (Deno with `--v8-flags=--js-immutable-arraybuffer`). Elsewhere a read-only `open()` maps a
+ * private copy-on-write view, so a stray write changes only this process's copy.
+ *
+ * @example
+ * ```ts
+ * import { immutableBuffers } from "./mod.ts";
+ *
+ * console.log(immutableBuffers ? "writes to 'r' mappings throw" : "'r' mappings are private");
+ * ```
+ */
 export const immutableBuffers: boolean = typeof transferToImmutable === "function";
 
 /**
@@ -678,7 +689,18 @@ export function emptyMapping<M extends Mapping>(origin: Origin, Kind: MappingCla
   return new Kind(new ArrayBuffer(0), token);
 }
 
-/** A mapping of a POSIX shared-memory object, which can also remove the object's name. */
+/**
+ * A mapping of a POSIX shared-memory object, which can also remove the object's name.
+ *
+ * @example
+ * ```ts
+ * import { shm } from "./mod.ts";
+ *
+ * using region = shm.open("/jsdoc-example", 4096);
+ * console.log(region.name); // "/jsdoc-example"
+ * region.unlink();
+ * ```
+ */
 export class SharedMemoryMapping extends Mapping {
   /** The shared-memory object's name, with its leading `/`. */
   get name(): string {

@@ -295,6 +295,20 @@ export const shm: {
 /**
  * One window of a file from {@linkcode windows}: unmapped when the loop moves on, unless
  * {@linkcode Window.keep} was called.
+ *
+ * @example Keep the windows that matter
+ * ```ts
+ * import { type Window, windows } from "./mod.ts";
+ *
+ * const path = Deno.makeTempFileSync();
+ * Deno.writeTextFileSync(path, "x".repeat(10_000) + "!");
+ * const hits: Window[] = [];
+ * for (const window of windows(path, { size: 4096 })) {
+ *   if (window.includes(33)) hits.push(window.keep());
+ * }
+ * console.log(hits.length); // 1
+ * hits.forEach((window) => window.unmap());
+ * ```
  */
 export class Window extends Mapping {
   #kept = false;

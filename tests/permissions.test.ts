@@ -6,7 +6,12 @@ import { remove, root, run, runtimeBinary, tempFile, test } from "./harness.ts";
 
 const fixture = path.join(root, "tests", "fixtures", "map_file.ts");
 
-function mapUnderDeno(flags: string[], file: string, access: "r" | "rw"): string {
+function mapUnderDeno(
+  flags: string[],
+  file: string,
+  access: "r" | "rw",
+  api: "node" | "open" | "windows" = "node",
+): string {
   const result = run(runtimeBinary("deno"), [
     "run",
     "--allow-ffi",
@@ -14,6 +19,7 @@ function mapUnderDeno(flags: string[], file: string, access: "r" | "rw"): string
     fixture,
     file,
     access,
+    api,
   ]);
   assert.equal(result.status, 0, result.stderr);
   return result.stdout.trim();
@@ -65,3 +71,21 @@ test("Deno's read permission on another file does not cover this one", () => {
     remove(other);
   }
 });
+
+for (const api of ["open", "windows"] as const) {
+  test(`Deno's ${api}() needs --allow-read, and --allow-write for mode "rw"`, () => {
+    const file = tempFile("perm-modern", new Uint8Array(4096));
+    try {
+      assert.match(mapUnderDeno([], file, "r", api), /^error NotCapable: .*--allow-read flag$/);
+      assert.equal(mapUnderDeno([`--allow-read=${file}`], file, "r", api), "mapped 4096");
+      assert.match(
+        mapUnderDeno([`--allow-read=${file}`], file, "rw", api),
+        /^error NotCapable: .*--allow-write flag$/,
+      );
+      const both = [`--allow-read=${file}`, `--allow-write=${file}`];
+      assert.equal(mapUnderDeno(both, file, "rw", api), "mapped 4096");
+    } finally {
+      remove(file);
+    }
+  });
+}
