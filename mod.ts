@@ -1,23 +1,26 @@
 /**
  * Memory-mapped files and POSIX shared memory for Deno and Bun.
  *
- * The default export is the API of the node `mmap` package (v3): a function
- * `mmap(n_bytes, protection, flags, fd | filename, offset)` returning a real `Uint8Array` over
- * the mapped pages (no copy) with `unmap()` and `sync()`; `mmap.map` is the same function,
- * `mmap.map_shm()` maps POSIX shared memory, and the constants (`PROT_*`, `MAP_*`, `MS_*`,
- * `PAGESIZE`) come from the OS. Deno needs `--allow-ffi`, plus `--allow-read` (and
- * `--allow-write` for `PROT_WRITE`) on files mapped by name.
+ * Every call returns a {@linkcode Mapping}: a real `Uint8Array` over the mapped pages (no copy)
+ * with `unmap()` (or `using`), `sync()`, `flush()`, `advise()`, `lock()`, `protect()`,
+ * `residency()` and `resize()`. New code uses {@linkcode open}, {@linkcode anonymous},
+ * {@linkcode shm} and {@linkcode windows}. The default export is the API of the node `mmap`
+ * package (v3), `mmap(n_bytes, protection, flags, fd | filename, offset)` with `map`, `map_shm`
+ * and the OS constants on it, for ported code. Deno needs `--allow-ffi`, plus `--allow-read`
+ * (and `--allow-write` for writable mappings) on files mapped by name.
  *
- * @example Write a file through a shared mapping
+ * @example Write a file through a shared mapping, then read it back
  * ```ts
- * import mmap from "./mod.ts";
+ * import { open } from "./mod.ts";
  *
  * const path = Deno.makeTempFileSync();
- * const buffer = mmap(4096, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, path);
- * buffer.set(new TextEncoder().encode("hello"));
- * buffer.sync();
- * buffer.unmap();
- * console.log(Deno.readTextFileSync(path).slice(0, 5)); // "hello"
+ * {
+ *   using page = open(path, { mode: "rw", size: 4096 });
+ *   page.set(new TextEncoder().encode("hello"));
+ *   page.sync();
+ * }
+ * using text = open(path, { length: 5 });
+ * console.log(new TextDecoder().decode(text)); // "hello"
  * ```
  *
  * @module
