@@ -516,7 +516,8 @@ export class Mapping extends Uint8Array {
   resize(newLength: number): this {
     const length = byteCount(newLength, "newLength");
     if (length === 0) throw new RangeError("mmap: cannot resize to 0 bytes; call unmap() instead");
-    const origin = this.#origin;
+    // The new mapping keeps any protection set since with protect().
+    const origin: Origin = { ...this.#origin, protection: this.#protection };
     if (origin.kind === "fd") {
       throw new TypeError(
         "mmap: a mapping of a caller's file descriptor cannot be resized; map the file by " +
@@ -557,7 +558,7 @@ export class Mapping extends Uint8Array {
 
   /** Resizes by mapping anew (no `mremap`, or a buffer that cannot be detached). */
   #reopen(length: number, growTo: number): this {
-    const origin = this.#origin;
+    const origin: Origin = { ...this.#origin, protection: this.#protection };
     const Kind = this.constructor as MappingClass<this>;
     let next: this;
     if (origin.kind === "anonymous") {

@@ -220,6 +220,16 @@ test("resize() grows and shrinks private anonymous memory, keeping its data", ()
   shrunk.unmap();
 });
 
+test("resize() keeps the protection set with protect()", () => {
+  const first = anonymous(PAGE);
+  first.protect("r");
+  const grown = first.resize(2 * PAGE);
+  assert.equal(grown.protection, mmap.PROT_READ);
+  grown.protect("rw");
+  grown[PAGE] = 1;
+  grown.unmap();
+});
+
 test("resize() refuses to grow shared anonymous memory", () => {
   using shared = anonymous(PAGE, { shared: true });
   assert.throws(() => shared.resize(2 * PAGE), RangeError);
