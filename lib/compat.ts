@@ -7,7 +7,16 @@
 import { native } from "../bindings/load.ts";
 import { abi, MAP_ANONYMOUS, PROT_WRITE } from "./constants.ts";
 import { failure } from "./errors.ts";
-import { adopt, checkLength, Mapping, type Origin, out, SharedMemoryMapping } from "./mapping.ts";
+import {
+  adopt,
+  checkLength,
+  Mapping,
+  type MappingClass,
+  mapSource,
+  type Origin,
+  out,
+  SharedMemoryMapping,
+} from "./mapping.ts";
 import {
   byteCount,
   fileDescriptor,
@@ -18,8 +27,6 @@ import {
   shmName,
   show,
 } from "./validate.ts";
-
-const encoder = new TextEncoder();
 
 /** Permission bits of shared-memory objects `map_shm` creates: owner only. */
 const SHM_MODE = 0o600;
@@ -59,74 +66,87 @@ export function mmap(
   fd: number | string,
   offset: number = 0,
 ): Mapping {
+  const call = checkCall(n_bytes, protection, flags, offset);
+  const { length, start } = call;
+  const anonymous = (call.flags & MAP_ANONYMOUS) !== 0;
+  if (typeof fd === "string") {
+    const path = fileName(fd);
+    if (anonymous) {
+      throw new TypeError("mmap: MAP_ANONYMOUS maps no file; pass -1 as fd, not a file name");
+    }
+    const write = (call.protection & PROT_WRITE) !== 0;
+    native.checkPathAccess(path, write);
+    // A length of 0 maps what is there, so a missing file is an error, not an empty new file.
+    const create = write && length > 0;
+    const origin = { ...call.origin, kind: "file", path } as const;
+    const openFlags = (write ? abi.OPEN_WRITE : 0) | (create ? abi.OPEN_CREATE : 0);
+    const status = mapSource(origin, length, openFlags, create ? start + length : 0);
+    return finish(origin, status, length, Mapping);
+  }
+  if (typeof fd !== "number") {
+    throw new TypeError(
+      `mmap: fd must be a file descriptor (number) or a file name (string), got ${show(fd)}`,
+    );
+  }
+  const descriptor = fileDescriptor(fd);
+  if (anonymous !== (descriptor === -1)) {
+    throw new RangeError(
+      anonymous
+        ? `mmap: MAP_ANONYMOUS needs fd -1, got ${descriptor}`
+        : "mmap: fd -1 needs MAP_ANONYMOUS in flags; pass an open file descriptor or a file name",
+    );
+  }
+  if (anonymous && (length === 0 || start !== 0)) {
+    throw new RangeError(
+      "mmap: anonymous memory needs n_bytes greater than 0 and offset 0, " +
+        `got n_bytes ${length} and offset ${start}`,
+    );
+  }
+  const origin = { ...call.origin, kind: anonymous ? "anonymous" : "fd" } as const;
+  return finish(origin, mapSource(origin, length, 0, 0, 0, descriptor), length, Mapping);
+}
+
+/** The checked arguments every call of the node API shares. */
+interface CheckedCall {
+  length: number;
+  protection: number;
+  flags: number;
+  start: number;
+  origin: Origin;
+}
+
+function checkCall(
+  n_bytes: number,
+  protection: number,
+  flags: number,
+  offset: number,
+): CheckedCall {
   const length = byteCount(n_bytes, "n_bytes");
   const prot = checkProtection(protection);
   const mapping = mapFlags(flags);
   const start = pageOffset(offset);
   checkLength(length);
-  const anonymous = (mapping & MAP_ANONYMOUS) !== 0;
-  let status: number;
-  let path: string | undefined;
-  if (typeof fd === "string") {
-    path = fileName(fd);
-    if (anonymous) {
-      throw new TypeError("mmap: MAP_ANONYMOUS maps no file; pass -1 as fd, not a file name");
-    }
-    const write = (prot & PROT_WRITE) !== 0;
-    native.checkPathAccess(path, write);
-    const bytes = encoder.encode(path);
-    // A length of 0 maps what is there, so a missing file is an error, not an empty new file.
-    const create = write && length > 0;
-    status = native.symbols.mmap_ffi_map_path(
-      bytes,
-      bytes.length,
-      length,
-      prot,
-      mapping,
-      start,
-      (write ? abi.OPEN_WRITE : 0) | (create ? abi.OPEN_CREATE : 0),
-      create ? start + length : 0,
-      out,
-      out.length,
-    );
-  } else if (typeof fd === "number") {
-    const descriptor = fileDescriptor(fd);
-    if (anonymous !== (descriptor === -1)) {
-      throw new RangeError(
-        anonymous
-          ? `mmap: MAP_ANONYMOUS needs fd -1, got ${descriptor}`
-          : "mmap: fd -1 needs MAP_ANONYMOUS in flags; pass an open file descriptor or a file name",
-      );
-    }
-    if (anonymous && (length === 0 || start !== 0)) {
-      throw new RangeError(
-        "mmap: anonymous memory needs n_bytes greater than 0 and offset 0, " +
-          `got n_bytes ${length} and offset ${start}`,
-      );
-    }
-    status = native.symbols.mmap_ffi_map_fd(
-      length,
-      prot,
-      mapping,
-      descriptor,
-      start,
-      out,
-      out.length,
-    );
-  } else {
-    throw new TypeError(
-      `mmap: fd must be a file descriptor (number) or a file name (string), got ${show(fd)}`,
-    );
-  }
-  if (status !== 0) throw failure(status, { path, offset: start, length, out });
   const origin: Origin = {
-    kind: path !== undefined ? "file" : anonymous ? "anonymous" : "fd",
-    path: path ?? null,
+    kind: "fd",
+    path: null,
     offset: start,
     flags: mapping,
     protection: prot,
   };
-  return adopt(origin, Mapping, { immutable: false });
+  return { length, protection: prot, flags: mapping, start, origin };
+}
+
+/** Throws the error for a failed map call, or wraps the new mapping. */
+function finish<M extends Mapping>(
+  origin: Origin,
+  status: number,
+  length: number,
+  Kind: MappingClass<M>,
+): M {
+  if (status !== 0) {
+    throw failure(status, { path: origin.path ?? undefined, offset: origin.offset, length, out });
+  }
+  return adopt(origin, Kind, { immutable: false });
 }
 
 /**
@@ -159,36 +179,14 @@ export function map_shm(
   name: string,
   offset: number = 0,
 ): SharedMemoryMapping {
-  const length = byteCount(n_bytes, "n_bytes");
-  const prot = checkProtection(protection);
-  const mapping = mapFlags(flags);
-  const start = pageOffset(offset);
-  const shm = shmName(name);
-  checkLength(length);
-  if ((mapping & MAP_ANONYMOUS) !== 0) {
+  const call = checkCall(n_bytes, protection, flags, offset);
+  const path = shmName(name);
+  if ((call.flags & MAP_ANONYMOUS) !== 0) {
     throw new TypeError("mmap: map_shm maps a shared-memory object; leave out MAP_ANONYMOUS");
   }
-  const bytes = encoder.encode(shm);
-  const status = native.symbols.mmap_ffi_map_shm(
-    bytes,
-    bytes.length,
-    length,
-    prot,
-    mapping,
-    start,
-    abi.OPEN_WRITE | abi.OPEN_CREATE,
-    SHM_MODE,
-    length > 0 ? start + length : 0,
-    out,
-    out.length,
-  );
-  if (status !== 0) throw failure(status, { path: shm, offset: start, length, out });
-  const origin: Origin = {
-    kind: "shm",
-    path: shm,
-    offset: start,
-    flags: mapping,
-    protection: prot,
-  };
-  return adopt(origin, SharedMemoryMapping, { immutable: false });
+  const origin = { ...call.origin, kind: "shm", path } as const;
+  const { length, start } = call;
+  const openFlags = abi.OPEN_WRITE | abi.OPEN_CREATE;
+  const status = mapSource(origin, length, openFlags, length > 0 ? start + length : 0, SHM_MODE);
+  return finish(origin, status, length, SharedMemoryMapping);
 }

@@ -606,8 +606,9 @@ export function checkLength(length: number): void {
 const encoder = new TextEncoder();
 
 /**
- * Maps `length` bytes (0: to the end) of a file or shared-memory object by name, or anonymous
- * memory, as `origin` describes; the result is in {@linkcode out}. Returns the status.
+ * Maps `length` bytes (0: to the end) of what `origin` describes (a file or shared-memory object
+ * by name, a caller's descriptor `fd`, or anonymous memory); the result is in {@linkcode out}.
+ * Every map call goes through here. Returns the status.
  */
 export function mapSource(
   origin: Origin,
@@ -615,10 +616,11 @@ export function mapSource(
   openFlags: number,
   growTo: number,
   permissions = 0o600,
+  fd = -1,
 ): number {
   const { kind, path, protection, flags, offset } = origin;
-  if (kind === "anonymous") {
-    return native.symbols.mmap_ffi_map_fd(length, protection, flags, -1, 0, out, out.length);
+  if (kind === "anonymous" || kind === "fd") {
+    return native.symbols.mmap_ffi_map_fd(length, protection, flags, fd, offset, out, out.length);
   }
   const bytes = encoder.encode(path ?? "");
   if (kind === "shm") {

@@ -1,7 +1,7 @@
 //! The mapping operations in safe Rust: what each C export does once its arguments are decoded.
 
 use std::ffi::CStr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::os::{self, OpenOptions, OsError};
 use crate::status;
@@ -151,12 +151,31 @@ fn map_range(fd: RawFd, length: usize, request: Request) -> Outcome<Mapped> {
 }
 
 /// Grows an open regular file to `size` bytes if it is shorter.
-fn grow(fd: &std::os::fd::OwnedFd, size: u64) -> Outcome<()> {
+fn grow(fd: &OwnedFd, size: u64) -> Outcome<()> {
     let info = os::fstat(fd.as_raw_fd())?;
     if info.regular && info.size < size {
         os::ftruncate(fd, size)?;
     }
     Ok(())
+}
+
+/// Opens a file or shared-memory object with `open`, grows it to `grow_to` bytes if that is
+/// larger (0: never; needs `write`), maps it, and closes the descriptor.
+fn map_opened(
+    open: impl FnOnce() -> os::OsResult<OwnedFd>,
+    request: Request,
+    write: bool,
+    grow_to: u64,
+) -> Outcome<Mapped> {
+    check_request(&request)?;
+    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !write) {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let fd = open()?;
+    if grow_to > 0 {
+        grow(&fd, grow_to)?;
+    }
+    map_fd(fd.as_raw_fd(), request)
 }
 
 /// Opens `path`, grows it to `grow_to` bytes if that is larger than the file (0: never), maps
@@ -167,15 +186,7 @@ pub fn map_path(
     options: OpenOptions,
     grow_to: u64,
 ) -> Outcome<Mapped> {
-    check_request(&request)?;
-    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !options.write) {
-        return Err(Failure::refused(status::INVALID_ARGUMENT));
-    }
-    let fd = os::open(path, options)?;
-    if grow_to > 0 {
-        grow(&fd, grow_to)?;
-    }
-    map_fd(fd.as_raw_fd(), request)
+    map_opened(|| os::open(path, options), request, options.write, grow_to)
 }
 
 /// Opens (or creates) the shared-memory object `name`, grows it to `grow_to` bytes if that is
@@ -186,15 +197,12 @@ pub fn map_shm(
     options: OpenOptions,
     grow_to: u64,
 ) -> Outcome<Mapped> {
-    check_request(&request)?;
-    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !options.write) {
-        return Err(Failure::refused(status::INVALID_ARGUMENT));
-    }
-    let fd = os::shm_open(name, options)?;
-    if grow_to > 0 {
-        grow(&fd, grow_to)?;
-    }
-    map_fd(fd.as_raw_fd(), request)
+    map_opened(
+        || os::shm_open(name, options),
+        request,
+        options.write,
+        grow_to,
+    )
 }
 
 /// Removes a shared-memory object's name.
