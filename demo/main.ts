@@ -97,10 +97,10 @@ async function lookUpRandomLines(file: string): Promise<void> {
     ["one mapping, subarray()", formatSeconds(mapped.seconds), perLookup(mapped.seconds)],
     ["a read() per lookup", formatSeconds(pread.seconds), perLookup(pread.seconds)],
   ]);
-  const sample = mapped.sample.length > 72 ? mapped.sample.slice(0, 69) + "..." : mapped.sample;
+  const sample = mapped.sample.length > 90 ? mapped.sample.slice(0, 87) + "..." : mapped.sample;
   console.log(
-    `  Same ${formatCount(LOOKUPS)} lines both ways (checksums match), across ` +
-      `${formatBytes(span)}; the first: "${sample}"`,
+    `  Both ways found the same ${formatCount(LOOKUPS)} lines (checksums match) across ` +
+      `${formatBytes(span)}. The first:\n  ${JSON.stringify(sample)}`,
   );
 }
 
@@ -127,8 +127,8 @@ async function shareMemory(runtimes: Runtime[]): Promise<void> {
   }
   console.log(
     `  Counter in ${result.name}: ${formatCount(result.counter)} = ` +
-      `${runtimes.length} × ${formatCount(ADDS_PER_PROCESS)}: no add was lost, so both ` +
-      "processes wrote the same memory.",
+      `${runtimes.length} × ${formatCount(ADDS_PER_PROCESS)}. No add was lost:\n` +
+      "  both processes wrote the same memory.",
   );
 }
 
