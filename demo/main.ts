@@ -36,11 +36,14 @@ async function chooseFile(): Promise<string> {
     console.log(`Working on ${given} (${formatBytes(size)}).`);
     return given;
   }
+  if (!(DEFAULT_MIB > 0 && DEFAULT_MIB <= 1 << 20)) {
+    throw new Error(`MMAP_DEMO_MIB must be a number of MiB from 1 up, got ${DEFAULT_MIB}`);
+  }
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), "mmap-demo-"));
   onCleanup(() => fs.rmSync(folder, { recursive: true, force: true }));
   const file = path.join(folder, "lines.txt");
   console.log(`No file given: writing ${DEFAULT_MIB} MiB of text lines to ${file}`);
-  await generateLines(file, DEFAULT_MIB << 20);
+  await generateLines(file, DEFAULT_MIB * 1024 * 1024);
   return file;
 }
 
