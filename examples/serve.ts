@@ -27,23 +27,23 @@ export class MappingCache {
     this.#capacity = capacity;
   }
 
-  /** The file's bytes, from the cache if the file is unchanged; and whether it was a hit. */
-  get(file: string, stat: fs.Stats): { bytes: Uint8Array<ArrayBuffer>; hit: boolean } {
+  /** The file's mapping (null if empty), cached while the file is unchanged; and if it was a hit. */
+  get(file: string, stat: fs.Stats): { bytes: Mapped | null; hit: boolean } {
     const cached = this.#entries.get(file);
     if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
       this.#entries.delete(file); // re-inserting moves it to the most recent end
       this.#entries.set(file, cached);
-      return { bytes: cached.bytes as Uint8Array<ArrayBuffer>, hit: true };
+      return { bytes: cached.bytes, hit: true };
     }
     if (cached) this.#drop(file, cached);
-    if (stat.size === 0) return { bytes: new Uint8Array(0), hit: false }; // nothing to map
+    if (stat.size === 0) return { bytes: null, hit: false }; // an empty file: nothing to map
     const bytes = mmap(0, mmap.PROT_READ, mmap.MAP_SHARED, file);
     this.#entries.set(file, { bytes, size: stat.size, mtimeMs: stat.mtimeMs });
     for (const [oldest, entry] of this.#entries) {
       if (this.#entries.size <= this.#capacity) break;
       this.#drop(oldest, entry);
     }
-    return { bytes: bytes as Uint8Array<ArrayBuffer>, hit: false };
+    return { bytes, hit: false };
   }
 
   /** How many files are mapped now. */
