@@ -1,0 +1,125 @@
+// `deno task demo`: runs on its own data and on a given file, and leaves nothing behind, even
+// when stopped with SIGINT halfway.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import process from "node:process";
+import { remove, root, run, runtime, runtimeBinary, tempFile, tempPath, test } from "./harness.ts";
+
+const script = path.join(root, "demo", "main.ts");
+
+function demoCommand(args: string[]): [string, string[]] {
+  const flags = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+  return runtime === "deno"
+    ? [runtimeBinary("deno"), ["run", ...flags, script, ...args]]
+    : [runtimeBinary("bun"), ["run", script, ...args]];
+}
+
+/** A fresh, empty folder to be the demo's TMPDIR. */
+function freshTmp(): string {
+  const folder = tempPath("demo-tmp");
+  fs.mkdirSync(folder);
+  return folder;
+}
+
+/** Shared-memory objects a demo with this pid made and left. */
+function shmLeftBy(pid: number): string[] {
+  return fs.readdirSync("/dev/shm").filter((name) => name === `mmap-demo-${pid}`);
+}
+
+/** Processes whose command line mentions `text`. */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (command.includes(text)) found.push(entry);
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return found;
+}
+
+test("the demo runs on text it writes itself and removes it", () => {
+  const tmp = freshTmp();
+  try {
+    const [command, args] = demoCommand([]);
+    const result = run(command, args, {
+      TMPDIR: tmp,
+      MMAP_DEMO_MIB: "8",
+      MMAP_DEMO_ADDS: "100000",
+    });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /Counter in \/mmap-demo-\d+: 200,000 = 2 × 100,000/);
+    assert.match(result.stdout, /"hello from Bun [\d.]+, pid \d+"/);
+    assert.match(result.stdout, /"hello from Deno [\d.]+, pid \d+"/);
+    assert.deepEqual(fs.readdirSync(tmp), [], "the temp folder is removed");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("the demo counts the lines of a file given as its argument", () => {
+  const lines = Array.from({ length: 10_000 }, (_, index) => `line ${index}`).join("\n") + "\n";
+  const file = tempFile("demo-input", lines);
+  try {
+    const [command, args] = demoCommand([file]);
+    const result = run(command, args, { MMAP_DEMO_ADDS: "1000" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /mmap, 64 MiB windows +10,000 lines/);
+    assert.equal(fs.readFileSync(file, "utf8"), lines, "the user's file is left as it was");
+  } finally {
+    remove(file);
+  }
+});
+
+test("SIGINT stops the demo and it removes its files, shared memory and processes", async () => {
+  const tmp = freshTmp();
+  const [command, args] = demoCommand([]);
+  // Each process adds so many times that the demo is still sharing memory when SIGINT comes.
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, TMPDIR: tmp, MMAP_DEMO_MIB: "8", MMAP_DEMO_ADDS: "2000000000" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stdout.on("data", (text: string) => (output += text));
+  child.stderr.on("data", (text: string) => (output += text));
+  let running = true;
+  const exited = new Promise<[number | null, string | null]>((resolve) =>
+    child.on("close", (code, signal) => {
+      running = false;
+      resolve([code, signal]);
+    })
+  );
+  const shmName = `mmap-demo-${child.pid}`;
+  try {
+    // The object exists from before the workers start until the demo ends.
+    while (running && !fs.existsSync(`/dev/shm/${shmName}`)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(running, `the demo got to sharing memory:\n${output}`);
+    assert.equal(fs.readdirSync(tmp).length, 1, "its temp folder exists");
+    // process.kill, not child.kill: after child.kill, Deno's node:child_process reports the
+    // signal it sent instead of the exit status the child chose.
+    process.kill(child.pid!, "SIGINT");
+    const [code, signal] = await exited;
+    assert.deepEqual([code, signal], [130, null], "the handler exits with 128 + SIGINT");
+    assert.match(output, /SIGINT: stopped; everything the demo created is removed/);
+    assert.deepEqual(shmLeftBy(child.pid!), []);
+    assert.deepEqual(fs.readdirSync(tmp), []);
+    // The demo sent SIGKILL to its workers; give the kernel a moment to finish them off.
+    for (let tries = 0; tries < 100 && processesMentioning(`/${shmName}`).length > 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(processesMentioning(`/${shmName}`), [], "no worker is left running");
+  } finally {
+    child.kill("SIGKILL");
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,118 @@
+// examples/serve.ts: a real server on a free loopback port, fetched with fetch(), then stopped.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import process from "node:process";
+import { root, runtime, runtimeBinary, tempPath, test } from "./harness.ts";
+
+const script = path.join(root, "examples", "serve.ts");
+
+/** Makes a folder holding `served/` (the root) and `secret.txt` beside it; returns both paths. */
+function makeSite(files: Record<string, string | Uint8Array>): { folder: string; site: string } {
+  const folder = tempPath("serve");
+  const site = path.join(folder, "served");
+  fs.mkdirSync(site, { recursive: true });
+  fs.writeFileSync(path.join(folder, "secret.txt"), "outside the root");
+  for (const [name, bytes] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(site, name)), { recursive: true });
+    fs.writeFileSync(path.join(site, name), bytes);
+  }
+  return { folder, site };
+}
+
+/** Starts serve.ts on a free 127.0.0.1 port, runs `body` with its URL, then stops it. */
+async function withServer(site: string, body: (url: string) => Promise<void>): Promise<void> {
+  const [command, ...args] = runtime === "deno"
+    ? [runtimeBinary("deno"), "run", "--allow-ffi", "--allow-read", "--allow-env", "--allow-net"]
+    : [runtimeBinary("bun"), "run"];
+  const child = spawn(command, [...args, script, site, "--port", "0"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const look = (text: string) => {
+      output += text;
+      const found = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output);
+      if (found) resolve(found[1]);
+    };
+    child.stdout.on("data", look);
+    child.stderr.on("data", look);
+    exited.then(() => reject(new Error(`serve.ts exited before listening:\n${output}`)));
+  });
+  try {
+    await body(url);
+  } finally {
+    process.kill(child.pid!, "SIGTERM");
+  }
+  assert.equal(await exited, 0, output);
+  assert.match(output, /stopped; every mapping unmapped/);
+}
+
+async function get(
+  url: string,
+): Promise<{ status: number; cache: string | null; bytes: Uint8Array }> {
+  const response = await fetch(url);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, cache: response.headers.get("x-mmap-cache"), bytes };
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+test("serve.ts answers with the bytes of the files under its root", async () => {
+  const binary = Uint8Array.from({ length: 300_000 }, (_, index) => (index * 7919) % 251);
+  const { folder, site } = makeSite({
+    "hello.txt": "hello, mapped world\n",
+    "data.bin": binary,
+    "empty.txt": "",
+    "docs/index.html": "<h1>docs</h1>",
+  });
+  try {
+    await withServer(site, async (url) => {
+      assert.equal(text((await get(url + "hello.txt")).bytes), "hello, mapped world\n");
+      assert.deepEqual((await get(url + "data.bin")).bytes, binary);
+      const empty = await get(url + "empty.txt");
+      assert.equal(empty.status, 200);
+      assert.equal(empty.bytes.length, 0);
+      assert.equal(text((await get(url + "docs/")).bytes), "<h1>docs</h1>");
+    });
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("serve.ts answers a repeated request from its cached mapping, and a changed file afresh", async () => {
+  const { folder, site } = makeSite({ "page.txt": "first version" });
+  try {
+    await withServer(site, async (url) => {
+      assert.equal((await get(url + "page.txt")).cache, "miss");
+      const again = await get(url + "page.txt");
+      assert.equal(again.cache, "hit");
+      assert.equal(text(again.bytes), "first version");
+      fs.writeFileSync(path.join(site, "page.txt"), "second version, longer");
+      const changed = await get(url + "page.txt");
+      assert.equal(changed.cache, "miss");
+      assert.equal(text(changed.bytes), "second version, longer");
+    });
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("serve.ts refuses paths that leave its root and says 404 for missing files", async () => {
+  const { folder, site } = makeSite({ "inside.txt": "in" });
+  try {
+    await withServer(site, async (url) => {
+      const escape = await get(url + "%2E%2E%2Fsecret.txt");
+      assert.equal(escape.status, 403);
+      assert.doesNotMatch(text(escape.bytes), /outside the root/);
+      assert.equal((await get(url + "missing.txt")).status, 404);
+    });
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
