@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { root, run, runtime, runtimeBinary, scriptCommand, tempPath, test } from "./harness.ts";
+import { root, runSource, runtime, test } from "./harness.ts";
 
 const PRELUDE = `
 import * as __fs from "node:fs";
@@ -37,20 +37,13 @@ test("every public file has JSDoc examples", () => {
 
 examples.forEach(({ source, code }, index) => {
   test(`JSDoc example ${index + 1} in ${source} runs`, () => {
-    const script = `${tempPath(`doc-${index + 1}`)}.ts`;
     const body = code.replaceAll('"./mod.ts"', JSON.stringify(path.join(root, "mod.ts")));
-    fs.writeFileSync(script, runtime === "bun" ? PRELUDE + body : body);
-    try {
-      const command = scriptCommand(runtime, script, []);
-      if (runtime === "deno") command.splice(1, 0, "--v8-flags=--js-immutable-arraybuffer");
-      const result = run(runtimeBinary(runtime), command);
-      assert.equal(result.status, 0, result.stderr);
-      const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)]
-        .map((m) => m[1].replace(/^"(.*)"$/, "$1"));
-      const printed = result.stdout.trim().split("\n").filter(Boolean);
-      assert.deepEqual(printed.slice(0, expected.length), expected);
-    } finally {
-      fs.rmSync(script, { force: true });
-    }
+    const flags = runtime === "deno" ? ["--v8-flags=--js-immutable-arraybuffer"] : [];
+    const result = runSource(runtime, runtime === "bun" ? PRELUDE + body : body, flags);
+    assert.equal(result.status, 0, result.stderr);
+    const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)]
+      .map((m) => m[1].replace(/^"(.*)"$/, "$1"));
+    const printed = result.stdout.trim().split("\n").filter(Boolean);
+    assert.deepEqual(printed.slice(0, expected.length), expected);
   });
 });

@@ -71,6 +71,28 @@ export function run(command: string, args: string[], env?: Record<string, string
   };
 }
 
+/**
+ * Runs a TypeScript program (given as source) under a runtime with its own temp directory as
+ * `TMPDIR`, then removes that directory, so whatever the program leaves in the temp directory
+ * goes too.
+ */
+export function runSource(
+  which: "deno" | "bun",
+  source: string,
+  runtimeArgs: string[] = [],
+): ChildResult {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mmap-test-run-"));
+  try {
+    const script = path.join(dir, "main.ts");
+    fs.writeFileSync(script, source);
+    const command = scriptCommand(which, script, []);
+    command.splice(1, 0, ...runtimeArgs);
+    return run(runtimeBinary(which), command, { TMPDIR: dir });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs a fixture script (`tests/fixtures/NAME`) under a runtime. */
 export function runFixture(which: "deno" | "bun", name: string, args: string[]): ChildResult {
   const script = path.join(root, "tests", "fixtures", name);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { root, run, runtime, runtimeBinary, scriptCommand, tempPath, test } from "./harness.ts";
+import { root, runSource, runtime, test } from "./harness.ts";
 
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
@@ -15,15 +15,9 @@ test("README has TypeScript examples", () => {
 blocks.forEach((code, index) => {
   const title = code.split("\n").find((line) => line.includes("mmap")) ?? "";
   test(`README example ${index + 1} runs as written: ${title.slice(0, 60)}`, () => {
-    const script = `${tempPath(`readme-${index + 1}`)}.ts`;
-    fs.writeFileSync(script, code.replaceAll('"./mod.ts"', JSON.stringify(modulePath)));
-    try {
-      const result = run(runtimeBinary(runtime), scriptCommand(runtime, script, []));
-      assert.equal(result.status, 0, result.stderr);
-      const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
-      assert.deepEqual(result.stdout.trim().split("\n").filter(Boolean), expected);
-    } finally {
-      fs.rmSync(script, { force: true });
-    }
+    const result = runSource(runtime, code.replaceAll('"./mod.ts"', JSON.stringify(modulePath)));
+    assert.equal(result.status, 0, result.stderr);
+    const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(result.stdout.trim().split("\n").filter(Boolean), expected);
   });
 });
