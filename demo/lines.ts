@@ -6,7 +6,7 @@
  * @module
  */
 import * as fs from "node:fs";
-import { mapWindow } from "./maps.ts";
+import { mapWindows } from "./maps.ts";
 
 /** How the bytes of the file reach the counting loop. */
 export type Method = "mmap" | "read" | "readFile";
@@ -51,18 +51,19 @@ export function countLines(
     onProgress(fs.statSync(path).size);
     return lines;
   }
+  if (method === "mmap") {
+    let lines = 0;
+    for (const window of mapWindows(path, WINDOW_BYTES)) {
+      lines += countNewlines(window);
+      onProgress(window.offset + window.length);
+    }
+    return lines;
+  }
   const fd = fs.openSync(path, "r");
   try {
     const size = fs.fstatSync(fd).size;
     let lines = 0;
-    if (method === "mmap") {
-      for (let offset = 0; offset < size; offset += WINDOW_BYTES) {
-        const window = mapWindow(fd, offset, Math.min(WINDOW_BYTES, size - offset));
-        lines += countNewlines(window);
-        window.unmap();
-        onProgress(offset + window.byteLength);
-      }
-    } else {
+    {
       const buffer = new Uint8Array(READ_BYTES);
       for (let offset = 0; offset < size;) {
         const got = fs.readSync(fd, buffer, 0, READ_BYTES, offset);

@@ -1,36 +1,36 @@
 /**
- * Every mapping the demo makes, in one place: a file to fill, a window of a file to read, a
- * whole file to read, and a shared-memory object.
+ * Every mapping the demo makes, in one place: a file to fill, a whole file to read, windows of a
+ * file, and a shared-memory object.
  *
  * @module
  */
-import mmap from "../mod.ts";
+import { type Mapping, open, type SharedMemoryMapping, shm, type Window, windows } from "../mod.ts";
 
 /** A mapped buffer: bytes, and the way to give them back. */
-export type Mapped = Uint8Array & { unmap(): boolean; sync(): boolean };
+export type Mapped = Mapping;
 
 /** A mapped shared-memory object, whose name can be removed. */
-export type SharedMapped = Mapped & { unlink(): boolean };
+export type SharedMapped = SharedMemoryMapping;
 
 /** The largest window one mapping may have here: Bun's ArrayBuffers stop at 4 GiB. */
 export const MAX_WINDOW: number = 1 << 30;
 
 /** Creates (sparse) or grows the file to `size` bytes and maps it for writing. */
 export function mapForWriting(path: string, size: number): Mapped {
-  return mmap(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, path);
-}
-
-/** Maps `length` bytes of an open file from `offset` (a multiple of the page size), read-only. */
-export function mapWindow(fd: number, offset: number, length: number): Mapped {
-  return mmap(length, mmap.PROT_READ, mmap.MAP_SHARED, fd, offset);
+  return open(path, { mode: "rw", size });
 }
 
 /** Maps the first `length` bytes of a file by name, read-only. */
 export function mapFile(path: string, length: number): Mapped {
-  return mmap(length, mmap.PROT_READ, mmap.MAP_SHARED, path);
+  return open(path, { length });
+}
+
+/** The file as consecutive read-only windows of `size` bytes, each unmapped as the loop moves on. */
+export function mapWindows(path: string, size: number): Generator<Window, void> {
+  return windows(path, { size });
 }
 
 /** Creates (or opens) the shared-memory object `name` with at least `size` bytes and maps it. */
 export function mapShared(name: string, size: number): SharedMapped {
-  return mmap.map_shm(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, name);
+  return shm.open(name, size);
 }

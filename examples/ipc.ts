@@ -6,7 +6,7 @@
 // (`--producer bun` swaps them); DENO_BIN and BUN_BIN say where the runtimes are.
 import { spawn } from "node:child_process";
 import process from "node:process";
-import mmap from "../mod.ts";
+import { shm } from "../mod.ts";
 
 const HEAD = 0; // Int32 index: bytes ever written (mod 2^32); only the producer stores it
 const TAIL = 16; // Int32 index, on its own cache line: bytes ever read; only the consumer
@@ -138,9 +138,8 @@ function start(runtime: "deno" | "bun", args: string[]): Promise<string> {
 
 async function main(args: string[]): Promise<void> {
   const [role, name, countText] = args;
-  const RW = mmap.PROT_READ | mmap.PROT_WRITE;
   if (role === "produce" || role === "consume") {
-    const shared = mmap.map_shm(0, RW, mmap.MAP_SHARED, name);
+    const shared = shm.open(name, 0, { create: false }); // the parent made it
     const ring = new Ring(shared);
     const started = performance.now();
     const report = role === "produce"
@@ -157,7 +156,7 @@ async function main(args: string[]): Promise<void> {
   const consumer = producer === "deno" ? "bun" : "deno";
   const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 100_000);
   const shmName = `/mmap-ipc-${process.pid}`;
-  const shared = mmap.map_shm(RING_BYTES, RW, mmap.MAP_SHARED, shmName);
+  const shared = shm.open(shmName, RING_BYTES, { exclusive: true });
   try {
     const [sent, received] = await Promise.all([
       start(producer, ["produce", shmName, String(count)]),

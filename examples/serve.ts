@@ -7,9 +7,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import mmap from "../mod.ts";
+import { type Mapping, open } from "../mod.ts";
 
-type Mapped = ReturnType<typeof mmap>;
+type Mapped = Mapping;
 
 interface Entry {
   bytes: Mapped;
@@ -37,7 +37,7 @@ export class MappingCache {
     }
     if (cached) this.#drop(file, cached);
     if (stat.size === 0) return { bytes: null, hit: false }; // an empty file: nothing to map
-    const bytes = mmap(0, mmap.PROT_READ, mmap.MAP_SHARED, file);
+    const bytes = open(file); // read-only; writes could never reach the file
     this.#entries.set(file, { bytes, size: stat.size, mtimeMs: stat.mtimeMs });
     for (const [oldest, entry] of this.#entries) {
       if (this.#entries.size <= this.#capacity) break;

@@ -3,9 +3,8 @@
 // Run: deno run --allow-ffi --allow-read --allow-env examples/wc.ts FILE...
 //  or: bun run examples/wc.ts FILE...
 // With no FILE it counts itself.
-import * as fs from "node:fs";
 import process from "node:process";
-import mmap from "../mod.ts";
+import { windows } from "../mod.ts";
 
 /** Bytes mapped at a time: a multiple of every page size. */
 export const WINDOW_BYTES = 256 << 20;
@@ -44,21 +43,14 @@ function scanBytes(bytes: Uint8Array, scan: Scan): void {
  * the file at `path`, mapping `windowBytes` (a multiple of the page size) at a time.
  */
 export function countFile(path: string, windowBytes: number = WINDOW_BYTES): Counts {
-  const fd = fs.openSync(path, "r");
-  try {
-    const size = fs.fstatSync(fd).size;
-    const scan: Scan = { lines: 0, words: 0, bytes: size, inWord: false };
-    for (let offset = 0; offset < size; offset += windowBytes) {
-      const length = Math.min(windowBytes, size - offset);
-      const window = mmap(length, mmap.PROT_READ, mmap.MAP_SHARED, fd, offset);
-      // A plain view over the same memory: engines optimise loops over it best.
-      scanBytes(new Uint8Array(window.buffer, window.byteOffset, window.length), scan);
-      window.unmap();
-    }
-    return { lines: scan.lines, words: scan.words, bytes: size };
-  } finally {
-    fs.closeSync(fd);
+  const scan: Scan = { lines: 0, words: 0, bytes: 0, inWord: false };
+  // windows() maps one window at a time and unmaps it when the loop moves on.
+  for (const window of windows(path, { size: windowBytes })) {
+    scan.bytes += window.length;
+    // A plain view over the same memory: engines optimise loops over it best.
+    scanBytes(new Uint8Array(window.buffer, window.byteOffset, window.length), scan);
   }
+  return { lines: scan.lines, words: scan.words, bytes: scan.bytes };
 }
 
 /** One line of output, as `wc` prints it. */
