@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -186,4 +186,77 @@ export function throwsKind<E extends Error>(
     throw new Error(`expected ${kind.name}, got ${error}`, { cause: error });
   }
   throw new Error(`expected ${kind.name}, but nothing was thrown`);
+}
+
+/** A child process started by {@linkcode startFixture}, running on its own. */
+export interface RunningChild {
+  /** The child's process id. */
+  readonly pid: number;
+  /** Resolves with the first line the child prints that satisfies `match`. */
+  line(match: (line: string) => boolean): Promise<string>;
+  /** Sends a signal to the child. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves once the child has exited, with what it printed. */
+  readonly done: Promise<ChildResult>;
+}
+
+/**
+ * Starts a fixture script (`tests/fixtures/NAME`) under a runtime without waiting for it, so
+ * several run at once or one can be killed midway. It is killed after `timeoutMs`.
+ */
+export function startFixture(
+  which: "deno" | "bun",
+  name: string,
+  args: string[],
+  timeoutMs = 60_000,
+): RunningChild {
+  const script = path.join(root, "tests", "fixtures", name);
+  const child = spawn(runtimeBinary(which), scriptCommand(which, script, args), {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const waiters: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  const lines: string[] = [];
+  let partial = "";
+  child.stdout.on("data", (chunk: string) => {
+    stdout += chunk;
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      lines.push(line);
+      for (const waiter of waiters.filter((w) => w.match(line))) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr.on("data", (chunk: string) => stderr += chunk);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const done = new Promise<ChildResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    line: (match) =>
+      Promise.race([
+        new Promise<string>((resolve) => {
+          const seen = lines.find(match);
+          if (seen === undefined) waiters.push({ match, resolve });
+          else resolve(seen);
+        }),
+        done.then((result) => {
+          throw new Error(`the child exited before printing the line: ${JSON.stringify(result)}`);
+        }),
+      ]),
+    kill: (signal) => child.kill(signal),
+    done,
+  };
 }
