@@ -67,11 +67,42 @@ function release(live: Live): void {
   if (live.id !== 0) native.symbols.mmap_ffi_unmap(live.address, live.id, null, 0);
 }
 
+/** What the first stage of Deno's finalizer holds: the live mapping and its buffer. */
+interface Watched {
+  readonly live: Live;
+  readonly buffer: ArrayBuffer;
+}
+
+/** The second stage: unmaps when the buffer itself is collected. */
+const bufferFinalizer = native.releasesOnCollect ? null : new FinalizationRegistry<Live>(release);
+
+/**
+ * The first stage watches the Mapping and holds its buffer. `postMessage` and
+ * `structuredClone` detach a buffer and hand its memory to another owner (a Worker) without
+ * calling anything here, and a buffer collected after that says nothing about it; so when the
+ * Mapping is collected, a detached buffer means the memory lives on elsewhere and it is never
+ * unmapped (it leaks instead of crashing the new owner). Otherwise the second stage watches the
+ * buffer, which other views may still use.
+ */
+const viewFinalizer = bufferFinalizer === null
+  ? null
+  : new FinalizationRegistry<Watched>(({ live, buffer }) => {
+    if (!buffer.detached) bufferFinalizer.register(buffer, live, live);
+  });
+
 /**
  * Unmaps buffers the GC frees without `unmap()`, where the runtime has no native deallocator
- * (Deno). Bun's deallocator is attached in its loader instead.
+ * (Deno), in the two stages above. Bun's deallocator is attached in its loader instead.
  */
-const finalizer = native.releasesOnCollect ? null : new FinalizationRegistry<Live>(release);
+const finalizer = viewFinalizer === null || bufferFinalizer === null ? null : {
+  register(mapping: object, buffer: ArrayBuffer, live: Live): void {
+    viewFinalizer.register(mapping, { live, buffer }, live);
+  },
+  unregister(live: Live): void {
+    viewFinalizer.unregister(live);
+    bufferFinalizer.unregister(live);
+  },
+};
 
 const { transfer, transferToFixedLength } = ArrayBuffer.prototype;
 const transferToImmutable = (ArrayBuffer.prototype as { transferToImmutable?: () => ArrayBuffer })
@@ -678,11 +709,12 @@ export function adopt<M extends Mapping>(
   if (immutable) buffer = transferToImmutable!.call(buffer);
   const token: Token = { live, origin, immutable };
   issued.add(token);
+  const mapping = new Kind(buffer, token);
   if (finalizer !== null) {
-    finalizer.register(buffer, live, live);
+    finalizer.register(mapping, buffer, live);
     if (!immutable) watchTransfers(buffer, live);
   }
-  return new Kind(buffer, token);
+  return mapping;
 }
 
 /** An empty mapping (length 0, no memory behind it), for an empty file or range. */

@@ -12,7 +12,9 @@ import {
   mappingCount,
   mappingsOf,
   remove,
+  root,
   rssBytes,
+  runSource,
   runtime,
   shmName,
   startFixture,
@@ -166,5 +168,51 @@ test("a mapped buffer transferred to a Worker: unmap() on the original refuses",
     assert.deepEqual([seen, length], [7, 64 * 1024], "the Worker reads the memory");
   } finally {
     worker.terminate();
+  }
+});
+
+// Before the fix, Deno's finalizer watched only the ArrayBuffer: once postMessage detached it
+// and the dropped original was collected, the memory the Worker still used was unmapped and the
+// process died of SIGSEGV. Run in a child so a crash fails the test, not the suite.
+test("a mapped buffer transferred to a Worker and then dropped is never unmapped under it", () => {
+  const source = `
+import { anonymous } from ${JSON.stringify(`${root}/mod.ts`)};
+const worker = new Worker(${
+    JSON.stringify(new URL("./fixtures/worker.ts", import.meta.url).href)
+  }, { type: "module" });
+const gc = () => {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) bun.gc(true);
+  else (globalThis as unknown as { gc(): void }).gc();
+};
+await new Promise((resolve) => worker.onmessage = resolve); // { ready: true }
+const reply = new Promise<{ touched: number; last: number }>((resolve) => {
+  worker.onmessage = (event) => resolve(event.data);
+});
+(() => {
+  const mapping = anonymous(1 << 20);
+  mapping.fill(3);
+  const buffer = mapping.buffer;
+  worker.postMessage({ kind: "buffer", buffer, fill: 5, millis: 1500 }, [buffer]);
+})();
+// Drop the original, collect it, and map more so the freed range would be reused.
+const others = [];
+for (let round = 0; round < 10; round++) {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  others.push(anonymous(1 << 20));
+}
+const { touched, last } = await reply;
+console.log(JSON.stringify({ touched, last }));
+others.forEach((mapping) => mapping.unmap());
+worker.terminate();
+`;
+  for (const which of ["deno", "bun"] as const) {
+    const result = runSource(which, source, which === "deno" ? ["--v8-flags=--expose-gc"] : []);
+    assert.equal(result.signal, null, `${which} died of ${result.signal}: ${result.stderr}`);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout.trim());
+    assert.ok(report.touched > 1);
+    assert.equal(report.last, 3);
   }
 });
