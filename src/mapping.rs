@@ -90,7 +90,7 @@ pub fn map_fd(fd: RawFd, request: Request) -> Outcome<Mapped> {
         if request.length == 0 || request.offset != 0 {
             return Err(Failure::refused(status::INVALID_ARGUMENT));
         }
-        return map_range(fd, request.length, request);
+        return map_range(fd, request.length, request, None);
     }
     let info = os::fstat(fd)?;
     let length = if !info.regular {
@@ -101,7 +101,8 @@ pub fn map_fd(fd: RawFd, request: Request) -> Outcome<Mapped> {
     } else {
         fitted_length(request, info.size)?
     };
-    map_range(fd, length, request)
+    let identity = info.regular.then_some(info.identity);
+    map_range(fd, length, request, identity)
 }
 
 /// The length to map from a regular file of `file_size` bytes: the request's, or the rest of
@@ -125,7 +126,12 @@ fn fitted_length(request: Request, file_size: u64) -> Outcome<usize> {
     Ok(request.length)
 }
 
-fn map_range(fd: RawFd, length: usize, request: Request) -> Outcome<Mapped> {
+fn map_range(
+    fd: RawFd,
+    length: usize,
+    request: Request,
+    identity: Option<(u64, u64)>,
+) -> Outcome<Mapped> {
     let (aligned_offset, delta) = page::split_offset(request.offset);
     let base_length = length + delta;
     let base = os::mmap(base_length, request.prot, request.flags, fd, aligned_offset)?;
@@ -142,6 +148,7 @@ fn map_range(fd: RawFd, length: usize, request: Request) -> Outcome<Mapped> {
         base_length,
         flags: request.flags,
         file_offset: request.offset,
+        identity,
     });
     Ok(Mapped {
         address,
@@ -312,9 +319,18 @@ pub enum Source<'a> {
     SharedMemory(&'a CStr),
 }
 
-/// Checks that `file_offset + length` bytes fit in the source, growing it to `grow_to` first
-/// if that is larger (0: never).
-fn fit_source(source: Source, write: bool, grow_to: u64, end: u64) -> Outcome<()> {
+/// Checks that the source is still the file or object mapped (`identity`, when known) and that
+/// `file_offset + length` bytes fit in it, growing it to `grow_to` first if that is larger (0:
+/// never). A name that now leads elsewhere (a file replaced by rename, an object unlinked and
+/// made again) is refused: its size says nothing about the mapped one, and pages past the end
+/// of that one would raise SIGBUS.
+fn fit_source(
+    source: Source,
+    identity: Option<(u64, u64)>,
+    write: bool,
+    grow_to: u64,
+    end: u64,
+) -> Outcome<()> {
     let options = OpenOptions {
         write,
         ..OpenOptions::default()
@@ -324,6 +340,11 @@ fn fit_source(source: Source, write: bool, grow_to: u64, end: u64) -> Outcome<()
         Source::File(path) => os::open(path, options)?,
         Source::SharedMemory(name) => os::shm_open(name, options)?,
     };
+    if let Some(identity) = identity
+        && os::fstat(fd.as_raw_fd())?.identity != identity
+    {
+        return Err(Failure::refused(status::SOURCE_REPLACED));
+    }
     if grow_to > 0 {
         grow(&fd, grow_to)?;
     }
@@ -358,7 +379,7 @@ pub fn resize(
         return Err(Failure::refused(status::CANNOT_GROW));
     }
     let end = entry.file_offset.saturating_add(new_length as u64);
-    fit_source(source, grow_to > 0, grow_to, end)?;
+    fit_source(source, entry.identity, grow_to > 0, grow_to, end)?;
     let delta = address - entry.base;
     let entry = registry::take(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
     // SAFETY: the registry held this range, so it is ours; the caller detaches every view of
@@ -378,6 +399,7 @@ pub fn resize(
         base_length: new_length + delta,
         flags: entry.flags,
         file_offset: entry.file_offset,
+        identity: entry.identity,
     });
     Ok(Mapped {
         address,

@@ -20,6 +20,8 @@ pub struct Entry {
     pub flags: i32,
     /// Where the caller's view starts in the file (0 for anonymous memory).
     pub file_offset: u64,
+    /// The mapped file's device and inode (`None` for anonymous memory or a non-regular file).
+    pub identity: Option<(u64, u64)>,
 }
 
 /// What to record about a new mapping.
@@ -31,6 +33,7 @@ pub struct NewEntry {
     pub base_length: usize,
     pub flags: i32,
     pub file_offset: u64,
+    pub identity: Option<(u64, u64)>,
 }
 
 static LIVE: LazyLock<Mutex<HashMap<usize, Entry>>> = LazyLock::new(Default::default);
@@ -53,6 +56,7 @@ pub fn insert(new: NewEntry) -> u64 {
         base_length: new.base_length,
         flags: new.flags,
         file_offset: new.file_offset,
+        identity: new.identity,
     };
     live().insert(new.address, entry);
     id
@@ -96,6 +100,7 @@ mod tests {
             base_length,
             flags: 0,
             file_offset: 0,
+            identity: None,
         })
     }
 

@@ -24,6 +24,8 @@ pub const SIZE_UNKNOWN: i32 = -7;
 pub const ADDRESS_TOO_HIGH: i32 = -8;
 /// A shared anonymous mapping cannot grow: its pages past the old end would raise SIGBUS.
 pub const CANNOT_GROW: i32 = -9;
+/// The name now leads to another file or object than the one mapped (replaced or recreated).
+pub const SOURCE_REPLACED: i32 = -10;
 
 /// The library-defined statuses: code, name and message.
 const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
@@ -62,6 +64,11 @@ const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
         ADDRESS_TOO_HIGH,
         "ERR_MMAP_ADDRESS_TOO_HIGH",
         "the kernel placed the mapping above 2^53",
+    ),
+    (
+        SOURCE_REPLACED,
+        "ERR_MMAP_SOURCE_REPLACED",
+        "the name now leads to another file or object than the one mapped",
     ),
     (
         CANNOT_GROW,

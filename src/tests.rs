@@ -625,6 +625,26 @@ fn resize_grows_a_file_mapping_only_within_the_file() {
 }
 
 #[test]
+fn resize_refuses_a_file_replaced_under_its_name() {
+    // An editor's "save" writes a new file and renames it over the old one: the name then
+    // leads to a larger file, and growing the old mapping to its size would raise SIGBUS.
+    let path = file_with("replaced", &[5u8; 100]);
+    let name = path.as_os_str().as_encoded_bytes();
+    let (status, out) = map_path(name, 0, RW, libc::MAP_SHARED, 0, OPEN_WRITE, 0);
+    assert_eq!(status, 0);
+    let newer = file_with("replacement", &[6u8; 10_000]);
+    std::fs::rename(&newer, &path).unwrap();
+    let (refused, _) = resize(&out, 10_000, SOURCE_FILE, name, 0);
+    assert_eq!(refused, status::SOURCE_REPLACED);
+    let (refused, _) = resize(&out, 10_000, SOURCE_FILE, name, 10_000);
+    assert_eq!(refused, status::SOURCE_REPLACED, "nor grows the other file");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 10_000);
+    assert_eq!(view(&out)[99], 5, "the old mapping is intact");
+    assert_eq!(unmap(&out), 0);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
 fn retire_keeps_the_range_readable_until_unmapped() {
     let path = file_with("retire", &[7u8; 4096]);
     let (status, out) = map_path(

@@ -29,6 +29,8 @@ fn last_error(syscall: Syscall) -> OsError {
 pub struct FileInfo {
     pub size: u64,
     pub regular: bool,
+    /// The device and inode: which file this is, whatever name it is reached by.
+    pub identity: (u64, u64),
 }
 
 /// How a file or shared-memory object is opened.
@@ -103,6 +105,9 @@ pub fn fstat(fd: RawFd) -> OsResult<FileInfo> {
     Ok(FileInfo {
         size: u64::try_from(stat.st_size).unwrap_or(0),
         regular: (stat.st_mode & libc::S_IFMT) == libc::S_IFREG,
+        // Widened where the platform's types are narrower (macOS: i32 dev_t).
+        #[allow(clippy::useless_conversion, clippy::unnecessary_cast)]
+        identity: (stat.st_dev as u64, u64::from(stat.st_ino)),
     })
 }
 
