@@ -1,0 +1,891 @@
+// Model-based fuzzing of the whole API with fast-check: random sequences of commands (map by
+// fd, name, shared memory or anonymous through the node API and the modern API; read, write,
+// sync, flush, unmap twice, use after unmap, advise, protect, lock, residency, resize) with
+// random and hostile arguments. After every command and every sequence:
+// - every failure is a TypeError, a RangeError, or an Error with a string `code`;
+// - every byte read equals a model of what was written (files and shared memory as the kernel
+//   keeps them, private copies as this mapping wrote them);
+// - the files and the shared-memory object hold exactly the model's bytes;
+// - once the sequence unmaps what is left, no mapping, descriptor or registry entry remains.
+// The process never dying is the test finishing at all.
+//
+// CI runs a fixed seed and a bounded number of runs; `deno task fuzz` runs more with a random
+// seed. MMAP_FUZZ_RUNS, MMAP_FUZZ_SEED and MMAP_FUZZ_COMMANDS (per sequence) override them.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import process from "node:process";
+import fc from "fast-check";
+import mmap, {
+  ADVICE,
+  anonymous,
+  MAP_ANON,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  type Mapping,
+  MS_ASYNC,
+  MS_INVALIDATE,
+  MS_SYNC,
+  open,
+  PAGESIZE,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+  shm,
+  windows,
+} from "../mod.ts";
+import { native } from "../bindings/load.ts";
+import { runtime, shmName, tempPath, test } from "./harness.ts";
+
+const RUNS = Number(process.env.MMAP_FUZZ_RUNS ?? 1000);
+const SEED = process.env.MMAP_FUZZ_SEED === undefined
+  ? 20261128
+  : process.env.MMAP_FUZZ_SEED === "random"
+  ? Math.floor(Math.random() * 2 ** 31)
+  : Number(process.env.MMAP_FUZZ_SEED);
+const MAX_COMMANDS = Number(process.env.MMAP_FUZZ_COMMANDS ?? 24);
+
+const P = PAGESIZE;
+/** The files start this long: two pages and a part. */
+const FILE_SIZE = 2 * P + 300;
+
+// ---------------------------------------------------------------------------------------------
+// Arguments: mostly plausible, some hostile.
+
+const HOSTILE: unknown[] = [
+  -1,
+  -P,
+  0.5,
+  P + 0.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 53,
+  2 ** 64,
+  -(2 ** 31),
+  "4096",
+  "",
+  null,
+  {},
+  [],
+  [P],
+  true,
+  10n,
+  Symbol("hostile"),
+  () => 1,
+];
+
+const hostile = fc.constantFrom(...HOSTILE);
+/** A byte count: small and plausible (within, at or past the end of a file), or hostile. */
+const size = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 3 * P + 400 }) },
+  { weight: 2, arbitrary: fc.constantFrom(0, 1, P - 1, P, P + 1, FILE_SIZE, FILE_SIZE + 1, 3 * P) },
+  { weight: 1, arbitrary: hostile },
+);
+/** A page-aligned offset for the node API, sometimes unaligned or hostile. */
+const pageOffset = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(0, 0, P, 2 * P, 3 * P) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 * P }) },
+  { weight: 1, arbitrary: hostile },
+);
+/** Any byte offset for the modern API. */
+const byteOffset = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: FILE_SIZE + 10 }) },
+  { weight: 1, arbitrary: hostile },
+);
+const protection = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      PROT_READ,
+      PROT_READ | PROT_WRITE,
+      PROT_READ | PROT_WRITE,
+      PROT_NONE,
+      PROT_READ | PROT_EXEC,
+      PROT_WRITE,
+    ),
+  },
+  { weight: 1, arbitrary: fc.oneof(fc.integer(), hostile) },
+);
+const mapFlags = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(MAP_SHARED, MAP_PRIVATE) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.constantFrom(MAP_SHARED | MAP_PRIVATE, 0, MAP_SHARED | 0x10, MAP_SHARED | MAP_ANON),
+      fc.integer(),
+      hostile,
+    ),
+  },
+);
+const flag = fc.oneof({ weight: 8, arbitrary: fc.boolean() }, { weight: 1, arbitrary: hostile });
+/** An option bag: the keys asked for, each maybe left out, plus sometimes an unknown key. */
+function options(keys: Record<string, fc.Arbitrary<unknown>>) {
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.record(keys, { requiredKeys: [] }) },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, null, 5, "rw", [], { bogus: 1 }) },
+  );
+}
+const mode = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom("r", "rw", "copy") },
+  { weight: 1, arbitrary: fc.oneof(fc.constantFrom("w", "RW", ""), hostile) },
+);
+const range = options({ offset: byteOffset, length: size });
+const SAFE_ADVICE = Object.keys(ADVICE).filter((name) => name !== "wipeonfork");
+const advice = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(...SAFE_ADVICE) },
+  { weight: 1, arbitrary: fc.oneof(fc.constantFrom("bogus", "", -1, 999), hostile) },
+);
+const protectArg = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom("none", "r", "rw", "rx", "rwx", "rw", "r") },
+  { weight: 1, arbitrary: fc.oneof(fc.constantFrom("w", PROT_READ | PROT_WRITE), hostile) },
+);
+const syncArgs = fc.oneof(
+  fc.tuple(),
+  fc.tuple(byteOffset),
+  fc.tuple(byteOffset, size),
+  fc.tuple(
+    byteOffset,
+    size,
+    fc.oneof(
+      fc.constantFrom(MS_SYNC, MS_ASYNC, MS_SYNC | MS_INVALIDATE, MS_SYNC | MS_ASYNC),
+      hostile,
+    ),
+  ),
+  fc.tuple(options({ offset: byteOffset, length: size, async: flag, invalidate: flag })),
+);
+const source = fc.constantFrom("file0", "file1", "shm", "anon", "missing");
+const handle = fc.nat({ max: 40 });
+const position = fc.oneof(
+  { weight: 8, arbitrary: fc.nat({ max: 3 * P + 400 }) },
+  { weight: 1, arbitrary: fc.constantFrom(-1, 1.5, NaN, 2 ** 40) },
+);
+
+/** One command of a sequence: its name and arguments. */
+type Command = { [K in keyof typeof ARBITRARIES]: { name: K; args: ArgsOf<K> } }[
+  keyof typeof ARBITRARIES
+];
+type ArgsOf<K extends keyof typeof ARBITRARIES> = (typeof ARBITRARIES)[K] extends
+  fc.Arbitrary<infer A> ? A : never;
+
+/** The commands table: how each command's arguments are drawn. */
+const ARBITRARIES = {
+  nodeMap: fc.record({
+    source,
+    via: fc.constantFrom("name", "fd"),
+    n_bytes: size,
+    prot: protection,
+    flags: mapFlags,
+    offset: pageOffset,
+  }),
+  nodeShm: fc.record({ n_bytes: size, prot: protection, flags: mapFlags, offset: pageOffset }),
+  open: fc.record({
+    source: fc.constantFrom("file0", "file1", "missing"),
+    options: options({
+      mode,
+      offset: byteOffset,
+      length: size,
+      size,
+      populate: flag,
+      lock: flag,
+    }),
+  }),
+  anonymous: fc.record({
+    size,
+    options: options({ shared: flag, populate: flag, lock: flag }),
+  }),
+  shmOpen: fc.record({
+    size,
+    options: options({ create: flag, exclusive: flag, mode: fc.constantFrom(0o600, 0o640, -1) }),
+  }),
+  windows: fc.record({
+    source: fc.constantFrom("file0", "file1", "missing"),
+    options: options({ size, mode, offset: byteOffset, length: size }),
+    keep: fc.boolean(),
+  }),
+  read: fc.record({ handle, at: position }),
+  write: fc.record({ handle, at: position, value: fc.nat({ max: 255 }) }),
+  fill: fc.record({ handle, value: fc.nat({ max: 255 }) }),
+  sync: fc.record({ handle, args: syncArgs }),
+  flush: fc.record({
+    handle,
+    options: options({ offset: byteOffset, length: size, invalidate: flag }),
+  }),
+  unmap: fc.record({ handle, dispose: fc.boolean() }),
+  advise: fc.record({ handle, advice, range }),
+  protect: fc.record({ handle, protection: protectArg }),
+  lock: fc.record({ handle, unlock: fc.boolean(), range }),
+  residency: fc.record({
+    handle,
+    options: options({ offset: byteOffset, length: size, bitmap: flag }),
+  }),
+  resize: fc.record({ handle, length: size }),
+  replace: fc.record({
+    source: fc.constantFrom("file0", "file1", "shm"),
+    size: fc.integer({ min: 1, max: 4 * P }),
+  }),
+  unlink: fc.record({ name: fc.oneof(fc.constant("own"), hostile, fc.constantFrom("/", "a/b")) }),
+};
+
+/** How often each command is drawn: mapping often enough that the others have targets. */
+const WEIGHTS: Partial<Record<keyof typeof ARBITRARIES, number>> = {
+  nodeMap: 4,
+  open: 4,
+  anonymous: 2,
+  nodeShm: 2,
+  shmOpen: 2,
+  read: 4,
+  write: 4,
+  unmap: 2,
+};
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  ...Object.entries(ARBITRARIES).map(([name, arbitrary]) => ({
+    weight: WEIGHTS[name as keyof typeof ARBITRARIES] ?? 1,
+    arbitrary: (arbitrary as fc.Arbitrary<unknown>).map((args) => ({ name, args }) as Command),
+  })),
+);
+
+// ---------------------------------------------------------------------------------------------
+// The model.
+
+/** Bytes the kernel keeps for a file or a shared-memory object. */
+interface Backing {
+  readonly path: string; // where fs can read it (/dev/shm/NAME for shared memory)
+  bytes: Uint8Array;
+  /** The name now leads to another file (replaced by rename, or unlinked and made again). */
+  replaced?: boolean;
+}
+
+/** One mapping the sequence made, and what is known of its bytes. */
+interface Handle {
+  readonly mapping: Mapping;
+  /** The file or object whose bytes the mapping shows (null: anonymous). */
+  readonly backing: Backing | null;
+  /** Writes go to the backing (MAP_SHARED of a file or object); else they stay here. */
+  readonly shared: boolean;
+  /** Where byte 0 of the mapping lies in the backing. */
+  readonly start: number;
+  /** Bytes this mapping wrote privately (private and anonymous mappings). */
+  readonly own: Map<number, number>;
+  /** Pages (of the mapping's address space) whose bytes are no longer predictable. */
+  readonly unknown: Set<number>;
+  /** Private pages copied on write (their other bytes are a snapshot, not the backing). */
+  readonly copied: Set<number>;
+}
+
+/** What a sequence runs against: its files, its shared-memory object, its mappings. */
+interface World {
+  files: { file0: Backing; file1: Backing; missing: Backing };
+  readonly shmName: string;
+  shm: Backing | null;
+  readonly handles: Handle[];
+  readonly fds: number[];
+}
+
+const stats = { runs: 0, commands: 0, calls: 0, failures: {} as Record<string, number> };
+
+/** Counts a call into the library and checks how it failed, if it did. */
+function call<T>(body: () => T): { ok: true; value: T } | { ok: false; error: Error } {
+  stats.calls++;
+  try {
+    return { ok: true, value: body() };
+  } catch (error) {
+    return { ok: false, error: expectedFailure(error) };
+  }
+}
+
+async function callAsync<T>(
+  body: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
+  stats.calls++;
+  try {
+    return { ok: true, value: await body() };
+  } catch (error) {
+    return { ok: false, error: expectedFailure(error) };
+  }
+}
+
+/** Every failure must be a TypeError, a RangeError, or an Error with a string code. */
+function expectedFailure(error: unknown): Error {
+  if (error instanceof assert.AssertionError) throw error;
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && !/^(E[A-Z0-9]+|ERR_MMAP_[A-Z_]+)$/.test(code)) {
+    throw new Error(`unexpected error code ${code}: ${error}`, { cause: error });
+  }
+  const kind = error instanceof TypeError
+    ? "TypeError"
+    : error instanceof RangeError
+    ? "RangeError"
+    : error instanceof Error && typeof (error as { code?: unknown }).code === "string"
+    ? (error as unknown as { code: string }).code
+    : null;
+  if (kind === null) throw new Error(`unexpected failure: ${error}`, { cause: error });
+  stats.failures[kind] = (stats.failures[kind] ?? 0) + 1;
+  return error as Error;
+}
+
+function page(index: number): number {
+  return Math.floor(index / P);
+}
+
+function readable(mapping: Mapping): boolean {
+  return (mapping.protection & (PROT_READ | PROT_WRITE)) !== 0;
+}
+
+function writable(mapping: Mapping): boolean {
+  return (mapping.protection & PROT_WRITE) !== 0 && !mapping.immutable;
+}
+
+/** Grows a backing's model to the file's size (mapping with PROT_WRITE may grow the file). */
+function refresh(backing: Backing): void {
+  if (backing.replaced) return;
+  const size = fs.statSync(backing.path).size;
+  assert.ok(size >= backing.bytes.length, `${backing.path} shrank to ${size}`);
+  if (size > backing.bytes.length) {
+    const grown = new Uint8Array(size);
+    grown.set(backing.bytes);
+    backing.bytes = grown;
+  }
+}
+
+/** What byte `index` of the handle should read, or undefined if it cannot be known. */
+function expected(handle: Handle, index: number): number | undefined {
+  if (handle.unknown.has(page(index))) return undefined;
+  const own = handle.own.get(index);
+  if (own !== undefined) return own;
+  if (handle.backing === null) return 0;
+  if (handle.copied.has(page(index))) return undefined;
+  return handle.backing.bytes[handle.start + index] ?? 0;
+}
+
+function adopt(
+  world: World,
+  mapping: Mapping,
+  backing: Backing | null,
+  start: number,
+  options?: unknown,
+): void {
+  if (backing) refresh(backing);
+
+  const shared = backing !== null && mapping.shared;
+  world.handles.push({
+    mapping,
+    backing,
+    shared,
+    start,
+    own: new Map(),
+    unknown: new Set(),
+    copied: new Set(),
+  });
+  const handle = world.handles.at(-1)!;
+  const { populate, lock } = (options ?? {}) as { populate?: unknown; lock?: unknown };
+  if (populate === true || lock === true) copyAll(handle);
+  check(handle);
+}
+
+/** Reads a few bytes of a mapping and compares them with the model. */
+function check(handle: Handle): void {
+  const { mapping } = handle;
+  if (!mapping.mapped || !readable(mapping) || mapping.length === 0) return;
+  const last = mapping.length - 1;
+  for (const index of [0, last, Math.floor(last / 2), Math.min(last, P), Math.min(last, P - 1)]) {
+    const want = expected(handle, index);
+    if (want !== undefined) {
+      assert.equal(mapping[index], want, `byte ${index} of ${describe(handle)}`);
+    }
+  }
+}
+
+function describe(handle: Handle): string {
+  const { mapping } = handle;
+  return `${mapping.path ?? "anonymous"} (${mapping.mode}, offset ${mapping.offset}, length ` +
+    `${mapping.length}, protection ${mapping.protection}, immutable ${mapping.immutable})`;
+}
+
+function backingOf(world: World, name: "file0" | "file1" | "shm" | "anon" | "missing") {
+  if (name === "shm") return shmBacking(world);
+  return name === "anon" ? null : world.files[name];
+}
+
+function pathOf(world: World, name: "file0" | "file1" | "shm" | "anon" | "missing"): string {
+  if (name === "shm") return world.shmName;
+  return name === "anon" ? "" : world.files[name].path;
+}
+
+function shmBacking(world: World): Backing {
+  world.shm ??= { path: `/dev/shm${world.shmName}`, bytes: new Uint8Array(0) };
+  return world.shm;
+}
+
+/** Writes one byte through a handle and updates the model. */
+function store(handle: Handle, index: number, value: number): void {
+  handle.mapping[index] = value;
+  if (handle.shared) {
+    handle.backing!.bytes[handle.start + index] = value;
+  } else {
+    handle.own.set(index, value);
+    if (handle.backing !== null && !handle.copied.has(page(index))) {
+      // The first write copies the page: its other bytes keep what the backing had then.
+      handle.copied.add(page(index));
+    }
+  }
+}
+
+/** Compares every backing file with its model. */
+function checkBackings(world: World): void {
+  for (const backing of [...Object.values(world.files), world.shm]) {
+    if (backing === null || backing.replaced || !fs.existsSync(backing.path)) continue;
+    refresh(backing);
+    const actual = new Uint8Array(fs.readFileSync(backing.path));
+    if (!Buffer.from(actual).equals(Buffer.from(backing.bytes))) {
+      const at = actual.findIndex((byte, i) => byte !== backing.bytes[i]);
+      assert.fail(`${backing.path} differs from the model at byte ${at}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the commands.
+
+async function execute(world: World, { name, args }: Command): Promise<void> {
+  stats.commands++;
+  const pick = (index: number) => world.handles[index % Math.max(1, world.handles.length)];
+  switch (name) {
+    case "nodeMap": {
+      if (args.source === "shm") return; // map_shm is its own command
+      const target = pathOf(world, args.source);
+      let fd: number | string = target;
+      if (args.source === "anon") fd = -1;
+      else if (args.via === "fd") {
+        if (!fs.existsSync(target)) return;
+        fd = fs.openSync(target, "r+");
+        world.fds.push(fd);
+      }
+      const result = call(() =>
+        mmap(
+          args.n_bytes as number,
+          args.prot as number,
+          (args.flags as number) |
+            (args.source === "anon" && typeof args.flags === "number" ? MAP_ANON : 0),
+          fd,
+          args.offset as number,
+        )
+      );
+      if (result.ok) {
+        const backing = backingOf(world, args.source);
+        adopt(world, result.value, backing, result.value.offset);
+      }
+      return;
+    }
+    case "nodeShm": {
+      const result = call(() =>
+        mmap.map_shm(
+          args.n_bytes as number,
+          args.prot as number,
+          args.flags as number,
+          world.shmName,
+          args.offset as number,
+        )
+      );
+      if (result.ok) adopt(world, result.value, shmBacking(world), result.value.offset);
+      return;
+    }
+    case "open": {
+      const result = call(() =>
+        open(pathOf(world, args.source), args.options as Parameters<typeof open>[1])
+      );
+      if (result.ok) {
+        const backing = backingOf(world, args.source);
+        adopt(world, result.value, backing, result.value.offset, args.options);
+      }
+      return;
+    }
+    case "anonymous": {
+      const result = call(() =>
+        anonymous(args.size as number, args.options as Parameters<typeof anonymous>[1])
+      );
+      if (result.ok) adopt(world, result.value, null, 0, args.options);
+      return;
+    }
+    case "shmOpen": {
+      const result = call(() =>
+        shm.open(
+          world.shmName,
+          args.size as number,
+          args.options as Parameters<typeof shm.open>[2],
+        )
+      );
+      if (result.ok) adopt(world, result.value, shmBacking(world), 0);
+      return;
+    }
+    case "windows": {
+      const backing = backingOf(world, args.source);
+      const result = call(() => {
+        let total = 0;
+        for (
+          const window of windows(
+            pathOf(world, args.source),
+            args.options as never,
+          )
+        ) {
+          total += window.length;
+          if (backing !== null) {
+            refresh(backing);
+            for (const index of [0, window.length - 1]) {
+              if (window.length > 0 && readable(window)) {
+                assert.equal(window[index], backing.bytes[window.offset + index] ?? 0);
+              }
+            }
+          }
+          if (args.keep) adopt(world, window.keep(), backing, window.offset);
+        }
+        return total;
+      });
+      if (result.ok) assert.ok(result.value >= 0);
+      return;
+    }
+    case "read": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      if (!mapping.mapped) {
+        const value = mapping[args.at];
+        // A detached view reads undefined; an immutable one (which cannot be detached) zeros.
+        if (mapping.immutable) assert.ok(value === undefined || value === 0);
+        else assert.equal(value, undefined, "a read after unmap");
+        return;
+      }
+      if (!readable(mapping)) return; // PROT_NONE: the OS would kill the process (documented)
+      const value = mapping[args.at];
+      if (!Number.isInteger(args.at) || args.at < 0 || args.at >= mapping.length) {
+        assert.equal(value, undefined);
+        return;
+      }
+      const want = expected(handle, args.at);
+      if (want !== undefined) assert.equal(value, want, `byte ${args.at} of ${describe(handle)}`);
+      return;
+    }
+    case "write": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      if (!mapping.mapped) {
+        if (mapping.immutable) return;
+        mapping[args.at] = args.value; // ignored: the buffer is detached
+        assert.equal(mapping[args.at], undefined);
+        return;
+      }
+      if (mapping.immutable && readable(mapping)) {
+        const before = mapping[0];
+        assert.throws(() => {
+          mapping[0] = (before + 1) & 255;
+        }, TypeError);
+        assert.equal(mapping[0], before);
+        return;
+      }
+      if (!writable(mapping)) return; // SIGSEGV by design of the OS (documented)
+      if (!Number.isInteger(args.at) || args.at < 0 || args.at >= mapping.length) {
+        mapping[args.at] = args.value; // out of range: ignored
+        return;
+      }
+      store(handle, args.at, args.value);
+      return;
+    }
+    case "fill": {
+      const handle = pick(args.handle);
+      if (handle === undefined || !handle.mapping.mapped || !writable(handle.mapping)) return;
+      const { mapping } = handle;
+      mapping.fill(args.value);
+      for (let i = 0; i < mapping.length; i++) store(handle, i, args.value);
+      return;
+    }
+    case "sync": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      const result = call(() =>
+        (mapping.sync as (...a: unknown[]) => boolean)(...(args.args as unknown[]))
+      );
+      if (result.ok) {
+        assert.equal(result.value, mapping.mapped);
+        if (handle.shared) checkBackings(world);
+      }
+      return;
+    }
+    case "flush": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      const wasMapped = mapping.mapped;
+      const result = await callAsync(() =>
+        mapping.flush(args.options as Parameters<Mapping["flush"]>[0])
+      );
+      if (result.ok) assert.equal(result.value, wasMapped);
+      return;
+    }
+    case "unmap": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      const wasMapped = mapping.mapped;
+      if (args.dispose) {
+        const result = call(() => mapping[Symbol.dispose]());
+        assert.ok(result.ok);
+      } else {
+        const result = call(() => mapping.unmap());
+        assert.ok(result.ok);
+        assert.equal(result.value, wasMapped, "unmap() is true once, then false");
+      }
+      assert.equal(mapping.mapped, false);
+      if (!mapping.immutable) assert.equal(mapping.length, 0);
+      return;
+    }
+    case "advise": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      const result = call(() =>
+        mapping.advise(args.advice as string, args.range as Parameters<Mapping["advise"]>[1])
+      );
+      if (!result.ok) return;
+      const [start, count] = rangeOf(args.range, mapping.length);
+      if (count === 0) return;
+      const advice = args.advice as string | number;
+      if (advice === "populate_write" || advice === ADVICE.populate_write) copyAll(handle);
+      const destructive = ["dontneed", "free", "remove"].includes(advice as string) ||
+        [ADVICE.dontneed, ADVICE.free, ADVICE.remove].includes(advice as number);
+      if (!destructive) return;
+      // Pages dropped from a private mapping read the backing (or zeros) again, or (free)
+      // maybe not yet; pages removed from a shared file are zeros in the file too.
+      for (let p = page(start); p <= page(start + count - 1); p++) {
+        if (!handle.shared) handle.unknown.add(p);
+      }
+      if (handle.shared && (advice === "remove" || advice === ADVICE.remove)) {
+        // Private mappings of the same file see the hole too, except in their copied pages.
+        const bytes = handle.backing!.bytes;
+        const from = Math.floor((handle.start + start) / P) * P;
+        const to = Math.min(bytes.length, Math.ceil((handle.start + start + count) / P) * P);
+        bytes.fill(0, from, to);
+      }
+      return;
+    }
+    case "protect": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      call(() => handle.mapping.protect(args.protection as Parameters<Mapping["protect"]>[0]));
+      return;
+    }
+    case "lock": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const where = args.range as Parameters<Mapping["lock"]>[0];
+      const result = call(() =>
+        args.unlock ? handle.mapping.unlock(where) : handle.mapping.lock(where)
+      );
+      if (result.ok && !args.unlock) copyAll(handle);
+      return;
+    }
+    case "residency": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const result = call(() =>
+        handle.mapping.residency(args.options as Parameters<Mapping["residency"]>[0])
+      );
+      if (result.ok) {
+        const { pages, resident, bitmap } = result.value;
+        assert.ok(pages >= resident && resident >= 0);
+        if (bitmap) assert.equal(bitmap.length, pages);
+      }
+      return;
+    }
+    case "resize": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      const { mapping } = handle;
+      const result = call(() => mapping.resize(args.length as number));
+      if (!result.ok) return;
+      assert.equal(mapping.mapped, false, "resize() unmaps the old mapping");
+      const next = result.value;
+      assert.equal(next.length, args.length);
+      // Where resize maps the file anew (an immutable buffer), it maps what the name leads to now.
+      const backing = handle.backing?.replaced
+        ? [...Object.values(world.files), world.shm].find((b) =>
+          b && !b.replaced && b.path === handle.backing!.path
+        ) ?? null
+        : handle.backing;
+      if (backing) refresh(backing);
+      const moved: Handle = {
+        ...handle,
+        backing,
+        mapping: next,
+        own: new Map([...handle.own].filter(([index]) => index < next.length)),
+        unknown: new Set(handle.unknown),
+        copied: new Set(handle.copied),
+      };
+      world.handles.push(moved);
+      check(moved);
+      return;
+    }
+    case "replace": {
+      // Another file takes the name (an editor's save: write a new file, rename it over), or
+      // the shared-memory object is unlinked and made again. Mappings keep the old one.
+      const old = args.source === "shm" ? world.shm : world.files[args.source];
+      const path = args.source === "shm" ? `/dev/shm${world.shmName}` : old!.path;
+      const bytes = initialBytes(args.size).subarray(0, args.size);
+      const fresh = `${path}.new`;
+      fs.writeFileSync(fresh, bytes);
+      fs.renameSync(fresh, path);
+      if (old) old.replaced = true;
+      const backing: Backing = { path, bytes: Uint8Array.from(bytes) };
+      if (args.source === "shm") world.shm = backing;
+      else world.files[args.source] = backing;
+      return;
+    }
+    case "unlink": {
+      const name = args.name === "own" ? world.shmName : args.name;
+      call(() => shm.unlink(name as string));
+      return;
+    }
+  }
+}
+
+/**
+ * Populating or locking a private writable mapping faults its pages in for writing, which
+ * copies them: from then on they are a snapshot, not the backing.
+ */
+function copyAll(handle: Handle): void {
+  if (handle.shared || handle.backing === null || !writable(handle.mapping)) return;
+  for (let p = 0; p <= page(Math.max(0, handle.mapping.length - 1)); p++) handle.copied.add(p);
+}
+
+/** The [offset, length] a valid range option bag selects in a mapping of `size` bytes. */
+function rangeOf(bag: unknown, size: number): [number, number] {
+  const { offset = 0, length } = (bag ?? {}) as { offset?: number; length?: number };
+  return [offset, length ?? Math.max(0, size - offset)];
+}
+
+/** Checks every mapping and backing (not inline in the async sequence: see unmapAll). */
+function checkAll(world: World): void {
+  for (const handle of world.handles) check(handle);
+  checkBackings(world);
+}
+
+/**
+ * Unmaps what the sequence left mapped and closes its descriptors. Not inline in the async
+ * sequence: a suspended async function's frame can keep its last temporaries (a mapping) alive.
+ */
+function unmapAll(world: World): void {
+  for (const { mapping } of world.handles) {
+    if (mapping.mapped) assert.equal(mapping.unmap(), true);
+  }
+  world.handles.length = 0;
+  for (const fd of world.fds) fs.closeSync(fd);
+}
+
+/** Collects garbage until the registry is back to `live` entries (or 50 rounds). */
+async function settle(live: number): Promise<void> {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let round = 0; round < 50 && native.symbols.mmap_ffi_live_count() > live; round++) {
+    if (bun) bun.gc(true);
+    else gc?.();
+    await new Promise((resolve) => setTimeout(resolve, round < 5 ? 0 : 10));
+  }
+}
+
+/**
+ * This process's descriptors of the tests' files and shared-memory objects (not what a runtime
+ * opens as it goes: Bun dups stdout the first time a test prints).
+ */
+function fdList(): string[] {
+  const targets: string[] = [];
+  for (const fd of fs.readdirSync("/proc/self/fd")) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.includes("mmap-test-")) targets.push(`${fd} ${target}`);
+    } catch {
+      // the descriptor that listed the directory
+    }
+  }
+  return targets;
+}
+
+/** Lines of /proc/self/maps naming one of these paths. */
+function mappedLines(paths: string[]): string[] {
+  return fs.readFileSync("/proc/self/maps", "utf8").split("\n").filter((line) =>
+    paths.some((path) => line.endsWith(` ${path}`) || line.endsWith(` ${path} (deleted)`))
+  );
+}
+
+function initialBytes(seed: number): Uint8Array {
+  return Uint8Array.from({ length: Math.max(FILE_SIZE, seed) }, (_, i) => (i * 7 + seed) & 255);
+}
+
+async function runSequence(commands: Command[]): Promise<void> {
+  stats.runs++;
+  const files = {
+    file0: { path: tempPath("fuzz0"), bytes: initialBytes(1) },
+    file1: { path: tempPath("fuzz1"), bytes: initialBytes(2) },
+    missing: { path: tempPath("fuzz-missing"), bytes: new Uint8Array(0) },
+  };
+  fs.writeFileSync(files.file0.path, files.file0.bytes);
+  fs.writeFileSync(files.file1.path, files.file1.bytes);
+  const world: World = {
+    files,
+    shmName: shmName("fuzz"),
+    shm: null,
+    handles: [],
+    fds: [],
+  };
+  const fds = fdList();
+  const live = native.symbols.mmap_ffi_live_count();
+  const paths = [
+    files.file0.path,
+    files.file1.path,
+    files.missing.path,
+    `/dev/shm${world.shmName}`,
+  ];
+  try {
+    for (const command of commands) {
+      await execute(world, command);
+      // An unlinked object is gone from /dev/shm; a new one may be made under the name.
+      if (world.shm && !fs.existsSync(world.shm.path)) {
+        world.shm.replaced = true;
+        world.shm = null;
+      }
+    }
+    checkAll(world);
+  } finally {
+    unmapAll(world);
+    // An immutable buffer (Deno's "r") cannot be detached: unmap() lets go of the file at once,
+    // and the address range goes with the buffer, once collected.
+    await settle(live);
+    try {
+      checkBackings(world);
+      assert.deepEqual(mappedLines(paths), [], "mappings left");
+      assert.equal(native.symbols.mmap_ffi_live_count(), live, "registry entries left");
+      assert.deepEqual(fdList(), fds, "descriptors left");
+    } finally {
+      for (const path of paths.slice(0, 3)) fs.rmSync(path, { force: true });
+      if (fs.existsSync(`/dev/shm${world.shmName}`)) shm.unlink(world.shmName);
+    }
+  }
+}
+
+test(`fuzz: ${RUNS} random command sequences (seed ${SEED})`, async () => {
+  const started = performance.now();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(command, { minLength: 1, maxLength: MAX_COMMANDS, size: "max" }),
+      runSequence,
+    ),
+    { numRuns: RUNS, seed: SEED, endOnFailure: process.env.MMAP_FUZZ_SHRINK === undefined },
+  );
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(
+    `fuzz ${runtime}: seed ${SEED}, ${stats.runs} sequences, ${stats.commands} commands, ` +
+      `${stats.calls} calls in ${seconds} s; failures by kind: ${JSON.stringify(stats.failures)}`,
+  );
+  assert.ok(stats.calls > stats.runs, "the sequences called the library");
+});
