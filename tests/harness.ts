@@ -24,8 +24,11 @@ export const otherRuntime: "deno" | "bun" = runtime === "bun" ? "deno" : "bun";
 
 const bunTestModule = "bun:test";
 
-/** Registers a test with the runtime's test runner. */
-export const test: (name: string, body: TestBody) => void = runtime === "bun"
+/**
+ * Registers a test with the runtime's test runner. `timeoutMs` lifts Bun's 5-second limit per
+ * test (Deno has none).
+ */
+export const test: (name: string, body: TestBody, timeoutMs?: number) => void = runtime === "bun"
   ? (await import(bunTestModule)).test
   : (name, body) => Deno.test(name, body);
 

@@ -26,80 +26,90 @@ const RW = mmap.PROT_READ | mmap.PROT_WRITE;
 const CYCLES = Number(process.env.MMAP_STRESS_CYCLES ?? 100_000);
 const ADDS = Number(process.env.MMAP_STRESS_ADDS ?? 1_000_000);
 
-test(`${CYCLES.toLocaleString("en")} map/touch/unmap cycles (file, open, anonymous, shm) leave nothing behind`, () => {
-  const file = tempFile("stress", new Uint8Array(16 * 1024));
-  const name = shmName("stress");
-  const kinds = [
-    () => mmap(0, RW, mmap.MAP_SHARED, file),
-    () => open(file, { mode: "rw", offset: 100, length: 8000 }),
-    () => anonymous(8192),
-    () => shm.open(name, 8192),
-  ];
-  const cycle = (i: number) => {
-    const mapping = kinds[i % kinds.length]();
-    mapping[mapping.length - 1] += 1;
-    mapping.unmap();
-  };
-  try {
-    for (let i = 0; i < 1000; i++) cycle(i); // warm up the runtime's own allocations
-    const maps = mappingCount();
-    const fds = fdCount();
-    const rss = rssBytes();
-    const live = native.symbols.mmap_ffi_live_count();
-    const started = performance.now();
-    for (let i = 0; i < CYCLES; i++) cycle(i);
-    const seconds = (performance.now() - started) / 1000;
-    console.log(
-      `${runtime}: ${CYCLES} cycles in ${seconds.toFixed(2)} s ` +
-        `(${(seconds * 1e6 / CYCLES).toFixed(1)} µs each); ` +
-        `RSS ${((rssBytes() - rss) / 2 ** 20).toFixed(1)} MiB more`,
-    );
-    assert.equal(mappingsOf(file), 0);
-    assert.ok(mappingCount() <= maps + 100, `mappings ${maps} -> ${mappingCount()}`);
-    assert.equal(fdCount(), fds);
-    assert.equal(native.symbols.mmap_ffi_live_count(), live);
-    const growth = rssBytes() - rss;
-    assert.ok(growth < 48 * 2 ** 20, `RSS grew by ${growth} bytes`);
-  } finally {
-    remove(file);
-    shm.unlink(name);
-  }
-});
-
-test(`two Deno and two Bun processes add ${ADDS.toLocaleString("en")} each to one counter`, async () => {
-  const processes = 4;
-  const name = shmName("counter");
-  const region = shm.open(name, REGION * (processes + 1), { exclusive: true });
-  try {
-    const runtimes = ["deno", "bun", "deno", "bun"] as const;
-    const children = runtimes.map((which, index) =>
-      startFixture(which, "counter.ts", [
-        name,
-        String(index),
-        String(processes),
-        String(ADDS),
-        index < 2 ? "modern" : "node",
-      ])
-    );
-    const results = await Promise.all(children.map((child) => child.done));
-    const reports = results.map((result) => {
-      assert.equal(result.status, 0, result.stderr + result.stdout);
-      return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
-    });
-    console.log(`counter: ${JSON.stringify(reports)}`);
-    const counter = new Int32Array(region.buffer, 0, 4);
-    assert.equal(Atomics.load(counter, 0), processes * ADDS);
-    assert.deepEqual(reports.map((report) => report.runtime), [...runtimes]);
-    assert.deepEqual(reports.map((report) => report.wrong), [0, 0, 0, 0]);
-    for (let p = 0; p < processes; p++) {
-      const bytes = region.subarray(REGION * (p + 1), REGION * (p + 2));
-      assert.ok(bytes.every((byte, i) => byte === pattern(p, i)), `region ${p}`);
+test(
+  `${
+    CYCLES.toLocaleString("en")
+  } map/touch/unmap cycles (file, open, anonymous, shm) leave nothing behind`,
+  () => {
+    const file = tempFile("stress", new Uint8Array(16 * 1024));
+    const name = shmName("stress");
+    const kinds = [
+      () => mmap(0, RW, mmap.MAP_SHARED, file),
+      () => open(file, { mode: "rw", offset: 100, length: 8000 }),
+      () => anonymous(8192),
+      () => shm.open(name, 8192),
+    ];
+    const cycle = (i: number) => {
+      const mapping = kinds[i % kinds.length]();
+      mapping[mapping.length - 1] += 1;
+      mapping.unmap();
+    };
+    try {
+      for (let i = 0; i < 1000; i++) cycle(i); // warm up the runtime's own allocations
+      const maps = mappingCount();
+      const fds = fdCount();
+      const rss = rssBytes();
+      const live = native.symbols.mmap_ffi_live_count();
+      const started = performance.now();
+      for (let i = 0; i < CYCLES; i++) cycle(i);
+      const seconds = (performance.now() - started) / 1000;
+      console.log(
+        `${runtime}: ${CYCLES} cycles in ${seconds.toFixed(2)} s ` +
+          `(${(seconds * 1e6 / CYCLES).toFixed(1)} µs each); ` +
+          `RSS ${((rssBytes() - rss) / 2 ** 20).toFixed(1)} MiB more`,
+      );
+      assert.equal(mappingsOf(file), 0);
+      assert.ok(mappingCount() <= maps + 100, `mappings ${maps} -> ${mappingCount()}`);
+      assert.equal(fdCount(), fds);
+      assert.equal(native.symbols.mmap_ffi_live_count(), live);
+      const growth = rssBytes() - rss;
+      assert.ok(growth < 48 * 2 ** 20, `RSS grew by ${growth} bytes`);
+    } finally {
+      remove(file);
+      shm.unlink(name);
     }
-  } finally {
-    region.unlink();
-    region.unmap();
-  }
-});
+  },
+  3600_000,
+);
+
+test(
+  `two Deno and two Bun processes add ${ADDS.toLocaleString("en")} each to one counter`,
+  async () => {
+    const processes = 4;
+    const name = shmName("counter");
+    const region = shm.open(name, REGION * (processes + 1), { exclusive: true });
+    try {
+      const runtimes = ["deno", "bun", "deno", "bun"] as const;
+      const children = runtimes.map((which, index) =>
+        startFixture(which, "counter.ts", [
+          name,
+          String(index),
+          String(processes),
+          String(ADDS),
+          index < 2 ? "modern" : "node",
+        ])
+      );
+      const results = await Promise.all(children.map((child) => child.done));
+      const reports = results.map((result) => {
+        assert.equal(result.status, 0, result.stderr + result.stdout);
+        return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+      });
+      console.log(`counter: ${JSON.stringify(reports)}`);
+      const counter = new Int32Array(region.buffer, 0, 4);
+      assert.equal(Atomics.load(counter, 0), processes * ADDS);
+      assert.deepEqual(reports.map((report) => report.runtime), [...runtimes]);
+      assert.deepEqual(reports.map((report) => report.wrong), [0, 0, 0, 0]);
+      for (let p = 0; p < processes; p++) {
+        const bytes = region.subarray(REGION * (p + 1), REGION * (p + 2));
+        assert.ok(bytes.every((byte, i) => byte === pattern(p, i)), `region ${p}`);
+      }
+    } finally {
+      region.unlink();
+      region.unmap();
+    }
+  },
+  3600_000,
+);
 
 /** Starts tests/fixtures/worker.ts and resolves once it is ready for messages. */
 function startWorker(): Promise<Worker> {
@@ -215,4 +225,4 @@ worker.terminate();
     assert.ok(report.touched > 1);
     assert.equal(report.last, 3);
   }
-});
+}, 3600_000);
