@@ -101,8 +101,7 @@ pub fn map_fd(fd: RawFd, request: Request) -> Outcome<Mapped> {
     } else {
         fitted_length(request, info.size)?
     };
-    let identity = info.regular.then_some(info.identity);
-    map_range(fd, length, request, identity)
+    map_range(fd, length, request, Some(info.identity))
 }
 
 /// The length to map from a regular file of `file_size` bytes: the request's, or the rest of
@@ -323,13 +322,16 @@ pub enum Source<'a> {
 /// `file_offset + length` bytes fit in it, growing it to `grow_to` first if that is larger (0:
 /// never). A name that now leads elsewhere (a file replaced by rename, an object unlinked and
 /// made again) is refused: its size says nothing about the mapped one, and pages past the end
-/// of that one would raise SIGBUS.
+/// of that one would raise SIGBUS. So is growing a mapping of something that is not a regular
+/// file (a device such as /dev/zero, whose shared pages past the mapped length raise SIGBUS):
+/// its size is unknown.
 fn fit_source(
     source: Source,
     identity: Option<(u64, u64)>,
     write: bool,
     grow_to: u64,
     end: u64,
+    grows: bool,
 ) -> Outcome<()> {
     let options = OpenOptions {
         write,
@@ -349,6 +351,9 @@ fn fit_source(
         grow(&fd, grow_to)?;
     }
     let info = os::fstat(fd.as_raw_fd())?;
+    if !info.regular && grows {
+        return Err(Failure::refused(status::DEVICE_CANNOT_GROW));
+    }
     if info.regular && end > info.size {
         return Err(Failure::Refused {
             status: status::PAST_END_OF_FILE,
@@ -379,7 +384,8 @@ pub fn resize(
         return Err(Failure::refused(status::CANNOT_GROW));
     }
     let end = entry.file_offset.saturating_add(new_length as u64);
-    fit_source(source, entry.identity, grow_to > 0, grow_to, end)?;
+    let grows = new_length > entry.length;
+    fit_source(source, entry.identity, grow_to > 0, grow_to, end, grows)?;
     let delta = address - entry.base;
     let entry = registry::take(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
     // SAFETY: the registry held this range, so it is ours; the caller detaches every view of

@@ -20,7 +20,7 @@ pub struct Entry {
     pub flags: i32,
     /// Where the caller's view starts in the file (0 for anonymous memory).
     pub file_offset: u64,
-    /// The mapped file's device and inode (`None` for anonymous memory or a non-regular file).
+    /// The mapped file's device and inode (`None` for anonymous memory).
     pub identity: Option<(u64, u64)>,
 }
 

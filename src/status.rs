@@ -26,6 +26,9 @@ pub const ADDRESS_TOO_HIGH: i32 = -8;
 pub const CANNOT_GROW: i32 = -9;
 /// The name now leads to another file or object than the one mapped (replaced or recreated).
 pub const SOURCE_REPLACED: i32 = -10;
+/// A mapping of something that is not a regular file (a device) cannot grow: its size is
+/// unknown, and shared pages past what it provides raise SIGBUS.
+pub const DEVICE_CANNOT_GROW: i32 = -11;
 
 /// The library-defined statuses: code, name and message.
 const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
@@ -64,6 +67,11 @@ const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
         ADDRESS_TOO_HIGH,
         "ERR_MMAP_ADDRESS_TOO_HIGH",
         "the kernel placed the mapping above 2^53",
+    ),
+    (
+        DEVICE_CANNOT_GROW,
+        "ERR_MMAP_DEVICE_CANNOT_GROW",
+        "a mapping of something that is not a regular file (a device) cannot grow: its size is unknown",
     ),
     (
         SOURCE_REPLACED,

@@ -645,6 +645,25 @@ fn resize_refuses_a_file_replaced_under_its_name() {
 }
 
 #[test]
+fn resize_refuses_to_grow_a_device_mapping() {
+    // Shared pages of /dev/zero past the mapped length raise SIGBUS; a device's size is unknown.
+    let name = b"/dev/zero";
+    let (status, out) = map_path(name, 4096, RW, libc::MAP_SHARED, 0, OPEN_WRITE, 0);
+    assert_eq!(status, 0);
+    let (refused, _) = resize(&out, 4 * 4096, SOURCE_FILE, name, 0);
+    assert_eq!(refused, status::DEVICE_CANNOT_GROW);
+    let (refused, _) = resize(&out, 4 * 4096, SOURCE_FILE, b"/dev/null", 0);
+    assert_eq!(
+        refused,
+        status::SOURCE_REPLACED,
+        "another device is not this one"
+    );
+    let (shrunk, smaller) = resize(&out, 100, SOURCE_FILE, name, 0);
+    assert_eq!(shrunk, 0, "shrinking is fine");
+    assert_eq!(unmap(&smaller), 0);
+}
+
+#[test]
 fn retire_keeps_the_range_readable_until_unmapped() {
     let path = file_with("retire", &[7u8; 4096]);
     let (status, out) = map_path(

@@ -121,6 +121,24 @@ test("an shm object unlinked and made again: resize() of the old mapping is refu
   }
 });
 
+test("growing a mapping of a device (/dev/zero) is refused, not a SIGBUS", () => {
+  // The kernel backs shared /dev/zero pages with an object of the mapped length: pages past it
+  // raise SIGBUS, and a device's size cannot be read, so no device mapping grows.
+  for (const mode of ["rw", "copy"] as const) {
+    const mapping = open("/dev/zero", { mode, length: 4 * P });
+    try {
+      const error = throwsKind(() => mapping.resize(16 * P), MmapError);
+      assert.equal(error.code, "ERR_MMAP_DEVICE_CANNOT_GROW");
+      assert.equal(mapping.mapped, true);
+      const smaller = mapping.resize(P); // shrinking is fine
+      assert.equal(smaller.length, P);
+      smaller.unmap();
+    } finally {
+      mapping.unmap();
+    }
+  }
+});
+
 /** The library's outcomes in a child process for `file`, and for creating `created`. */
 type Outcomes = Record<string, string>;
 
