@@ -10,7 +10,8 @@
 // The process never dying is the test finishing at all.
 //
 // CI runs a fixed seed and a bounded number of runs; `deno task fuzz` runs more with a random
-// seed. MMAP_FUZZ_RUNS, MMAP_FUZZ_SEED and MMAP_FUZZ_COMMANDS (per sequence) override them.
+// seed. MMAP_FUZZ_RUNS, MMAP_FUZZ_SEED (a number or "random") and MMAP_FUZZ_COMMANDS (per
+// sequence) override them; a failure prints its seed and path, and MMAP_FUZZ_SHRINK=1 shrinks it.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import process from "node:process";
@@ -37,12 +38,11 @@ import mmap, {
 import { native } from "../bindings/load.ts";
 import { runtime, shmName, tempPath, test } from "./harness.ts";
 
-const RUNS = Number(process.env.MMAP_FUZZ_RUNS ?? 1000);
-const SEED = process.env.MMAP_FUZZ_SEED === undefined
-  ? 20261128
-  : process.env.MMAP_FUZZ_SEED === "random"
-  ? Math.floor(Math.random() * 2 ** 31)
-  : Number(process.env.MMAP_FUZZ_SEED);
+/** `deno task fuzz` sets MMAP_FUZZ_LONG: 20,000 sequences from a random seed. */
+const LONG = process.env.MMAP_FUZZ_LONG !== undefined;
+const RUNS = Number(process.env.MMAP_FUZZ_RUNS ?? (LONG ? 20_000 : 1000));
+const SEED_TEXT = process.env.MMAP_FUZZ_SEED ?? (LONG ? "random" : "20261128");
+const SEED = SEED_TEXT === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_TEXT);
 const MAX_COMMANDS = Number(process.env.MMAP_FUZZ_COMMANDS ?? 24);
 
 const P = PAGESIZE;
