@@ -598,7 +598,8 @@ export class Mapping extends Uint8Array {
       next = adopt(origin, Kind, { immutable: false });
       next.set(this.subarray(0, Math.min(this.length, length)));
     } else {
-      const write = (origin.protection & PROT_WRITE) !== 0 && this.shared;
+      // Growing the file needs it open for writing, even if protect() took PROT_WRITE away.
+      const write = growTo > 0 || ((origin.protection & PROT_WRITE) !== 0 && this.shared);
       const status = mapSource(origin, length, write ? abi.OPEN_WRITE : 0, growTo);
       if (status !== 0) throw failure(status, { out, path: origin.path ?? undefined, length });
       next = adopt(origin, Kind, { immutable: this.#immutable });

@@ -139,6 +139,25 @@ test("growing a mapping of a device (/dev/zero) is refused, not a SIGBUS", () =>
   }
 });
 
+// Found by the fuzzer: resize() of an empty "rw" mapping after protect("r") asked the native
+// side to grow a file it had not opened for writing, and failed with ERR_MMAP_INVALID_ARGUMENT.
+test('an empty "rw" mapping resizes after protect("r"), keeping the protection', () => {
+  const file = tempFile("empty-protected", "");
+  try {
+    const empty = open(file, { mode: "rw" });
+    assert.equal(empty.length, 0);
+    empty.protect("r");
+    const grown = empty.resize(5349);
+    assert.equal(grown.length, 5349);
+    assert.equal(grown.protection, mmap.PROT_READ);
+    assert.equal(grown[5348], 0);
+    assert.equal(fs.statSync(file).size, 5349);
+    grown.unmap();
+  } finally {
+    remove(file);
+  }
+});
+
 /** The library's outcomes in a child process for `file`, and for creating `created`. */
 type Outcomes = Record<string, string>;
 
