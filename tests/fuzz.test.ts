@@ -313,6 +313,11 @@ function expectedFailure(error: unknown): Error {
   if (typeof code === "string" && !/^(E[A-Z0-9]+|ERR_MMAP_[A-Z_]+)$/.test(code)) {
     throw new Error(`unexpected error code ${code}: ${error}`, { cause: error });
   }
+  // The TypeScript side checks every argument, so the native side never sees a bad one; and a
+  // panic caught at the boundary is a bug too.
+  if (code === "ERR_MMAP_INVALID_ARGUMENT" || code === "ERR_MMAP_INTERNAL") {
+    throw new Error(`the native side refused or failed: ${error}`, { cause: error });
+  }
   const kind = error instanceof TypeError
     ? "TypeError"
     : error instanceof RangeError
