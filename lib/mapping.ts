@@ -169,6 +169,22 @@ export class Mapping extends Uint8Array {
     return Uint8Array;
   }
 
+  /**
+   * A plain `Uint8Array` view of `[begin, end)` (negative counts from the end), as
+   * `Uint8Array.prototype.subarray` gives; built directly, without the species lookup, because
+   * random reads call it once per read.
+   */
+  override subarray(begin?: number, end?: number): Uint8Array<ArrayBuffer> {
+    const length = this.length;
+    const start = relativeIndex(begin, length, 0);
+    const stop = end === undefined ? length : relativeIndex(end, length, length);
+    return new Uint8Array(
+      this.buffer as ArrayBuffer,
+      this.byteOffset + start,
+      stop > start ? stop - start : 0,
+    );
+  }
+
   #live: Live | null;
   #origin: Origin;
   #protection: number;
@@ -575,6 +591,15 @@ export class Mapping extends Uint8Array {
     this.unmap();
     return next;
   }
+}
+
+/** An index as `subarray` takes it: truncated, negative from the end, clamped to the length. */
+function relativeIndex(value: unknown, length: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Math.trunc(typeof value === "number" ? value : Number(value));
+  if (!(number === number)) return 0; // NaN
+  if (number < 0) return number + length > 0 ? number + length : 0;
+  return number < length ? number : length;
 }
 
 function syncMode(bag: Bag): number {
