@@ -630,6 +630,19 @@ export function checkLength(length: number): void {
 
 const encoder = new TextEncoder();
 
+/** Where names are encoded for the native calls; reused (calls never overlap), grown on need. */
+let nameBuffer = new Uint8Array(1024);
+
+/**
+ * Encodes `text` as UTF-8 into the reused name buffer and returns its length in bytes, so
+ * mapping by name allocates nothing per call. Valid until the next call.
+ */
+function encodeName(text: string): number {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 > nameBuffer.length) nameBuffer = new Uint8Array(text.length * 3);
+  return encoder.encodeInto(text, nameBuffer).written;
+}
+
 /**
  * Maps `length` bytes (0: to the end) of what `origin` describes (a file or shared-memory object
  * by name, a caller's descriptor `fd`, or anonymous memory); the result is in {@linkcode out}.
@@ -647,11 +660,11 @@ export function mapSource(
   if (kind === "anonymous" || kind === "fd") {
     return native.symbols.mmap_ffi_map_fd(length, protection, flags, fd, offset, out, out.length);
   }
-  const bytes = encoder.encode(path ?? "");
+  const size = encodeName(path ?? "");
   if (kind === "shm") {
     return native.symbols.mmap_ffi_map_shm(
-      bytes,
-      bytes.length,
+      nameBuffer,
+      size,
       length,
       protection,
       flags,
@@ -664,8 +677,8 @@ export function mapSource(
     );
   }
   return native.symbols.mmap_ffi_map_path(
-    bytes,
-    bytes.length,
+    nameBuffer,
+    size,
     length,
     protection,
     flags,
@@ -749,7 +762,7 @@ export class SharedMemoryMapping extends Mapping {
 
 /** Removes a shared-memory object's name. */
 export function unlinkShm(name: string): void {
-  const bytes = encoder.encode(name);
-  const status = native.symbols.mmap_ffi_shm_unlink(bytes, bytes.length, out, out.length);
+  const size = encodeName(name);
+  const status = native.symbols.mmap_ffi_shm_unlink(nameBuffer, size, out, out.length);
   if (status !== 0) throw failure(status, { path: name, out });
 }
