@@ -175,15 +175,17 @@ export class Mapping extends Uint8Array {
    * random reads call it once per read.
    */
   override subarray(begin?: number, end?: number): Uint8Array<ArrayBuffer> {
-    const length = this.length;
+    // A detached buffer makes the constructor throw TypeError, as the built-in subarray does.
+    const length = this.#length;
     const start = relativeIndex(begin, length, 0);
     const stop = end === undefined ? length : relativeIndex(end, length, length);
-    return new Uint8Array(
-      this.buffer as ArrayBuffer,
-      this.byteOffset + start,
-      stop > start ? stop - start : 0,
-    );
+    return new Uint8Array(this.#buffer, this.#byteOffset + start, stop > start ? stop - start : 0);
   }
+
+  /** The buffer, where the view starts in it and its length, read once (the getters are slow). */
+  #buffer: ArrayBuffer;
+  #byteOffset: number;
+  #length: number;
 
   #live: Live | null;
   #origin: Origin;
@@ -200,6 +202,9 @@ export class Mapping extends Uint8Array {
       );
     }
     super(buffer);
+    this.#buffer = buffer;
+    this.#byteOffset = this.byteOffset;
+    this.#length = this.length;
     this.#live = token.live;
     this.#origin = token.origin;
     this.#protection = token.origin.protection;
