@@ -18,7 +18,7 @@ export interface Peer {
   /** Median ns per operation, or absent when `native` names the native floor's figure. */
   ns?: number;
   /** The native floor's key whose figure run.ts fills in. */
-  native?: "byName" | "byFd" | "liveCount";
+  native?: "byName" | "byFd" | "libraryByName" | "liveCount";
   /** The target: this library's time over the peer's at most this (absent: no target). */
   target?: number;
 }
@@ -123,7 +123,10 @@ async function mapTouchUnmap(data: DataSet, plan: Plan): Promise<CaseResult[]> {
       id: "1-name",
       title: "map+touch+unmap 1 MiB, by name",
       ours: { label: "open(path)", ns: ns(t, "name") },
-      peers: [{ label: "native floor", native: "byName", target: 1.3 }],
+      peers: [
+        { label: "native floor", native: "byName", target: 1.3 },
+        { label: "library's Rust, natively", native: "libraryByName" },
+      ],
     };
     if (bun) name.peers.push({ label: "Bun.mmap(path)", ns: ns(t, "bun"), target: 0.5 });
     const byFd: CaseResult = {
@@ -298,8 +301,8 @@ export async function runCases(data: DataSet, quick: boolean): Promise<RuntimeRe
   const plan: Plan = quick
     ? {
       sizes: QUICK,
-      fast: { batches: 5, batchMs: 20, warmupMs: 20 },
-      slow: { batches: 3, batchMs: 1, warmupMs: 1 },
+      fast: { batches: 7, batchMs: 40, warmupMs: 40 },
+      slow: { batches: 5, batchMs: 1, warmupMs: 20 },
     }
     : {
       sizes: FULL,

@@ -4,7 +4,9 @@
 //! `cargo run --release --example native_floor -- FILE [--quick]` prints one JSON object:
 //! nanoseconds per operation for map + touch + unmap of `FILE` by name (open, fstat, mmap,
 //! touch one byte, munmap, close) and with an open descriptor (fstat, mmap, touch, munmap), and
-//! for one call of the library's cheapest export, `mmap_ffi_live_count`, made natively.
+//! for one call of the library's cheapest export, `mmap_ffi_live_count`, made natively. Also
+//! the library's own map-by-name path called natively (`mmap_ffi_map_path`, touch,
+//! `mmap_ffi_unmap`), which shows what the Rust side adds to the bare system calls.
 
 use std::ffi::CString;
 use std::hint::black_box;
@@ -29,6 +31,32 @@ fn map_touch_unmap(fd: libc::c_int) -> u8 {
         assert_ne!(address, libc::MAP_FAILED, "mmap");
         let byte = std::ptr::read_volatile(address.cast::<u8>());
         assert_eq!(libc::munmap(address, length), 0, "munmap");
+        byte
+    }
+}
+
+/// The library's own path, called natively: `mmap_ffi_map_path`, touch, `mmap_ffi_unmap`.
+fn library_by_name(path: &[u8], out: &mut [f64; 6]) -> u8 {
+    let (prot, flags) = (libc::PROT_READ, libc::MAP_SHARED);
+    // SAFETY: `path` and `out` are valid for their lengths; the mapping is read while mapped.
+    unsafe {
+        let status = mmap_ffi::mmap_ffi_map_path(
+            path.as_ptr(),
+            path.len(),
+            0,
+            prot,
+            flags,
+            0,
+            0,
+            0,
+            out.as_mut_ptr(),
+            out.len(),
+        );
+        assert_eq!(status, 0, "mmap_ffi_map_path");
+        let byte = std::ptr::read_volatile(out[0] as usize as *const u8);
+        let status =
+            mmap_ffi::mmap_ffi_unmap(out[0] as usize, out[2] as u64, out.as_mut_ptr(), out.len());
+        assert_eq!(status, 0, "mmap_ffi_unmap");
         byte
     }
 }
@@ -82,12 +110,18 @@ fn main() {
     let fd_ns = median_ns(|| _ = black_box(map_touch_unmap(fd)), batches, batch_ms);
     // SAFETY: opened above.
     unsafe { libc::close(fd) };
+    let mut out = [0f64; 6];
+    let library_ns = median_ns(
+        || _ = black_box(library_by_name(path.as_bytes(), &mut out)),
+        batches,
+        batch_ms,
+    );
     let call_ns = median_ns(
         || _ = black_box(mmap_ffi::mmap_ffi_live_count()),
         batches,
         batch_ms,
     );
     println!(
-        "{{\"byName\":{name_ns:.1},\"byFd\":{fd_ns:.1},\"liveCount\":{call_ns:.2},\"batches\":{batches}}}"
+        "{{\"byName\":{name_ns:.1},\"byFd\":{fd_ns:.1},\"libraryByName\":{library_ns:.1},\"liveCount\":{call_ns:.2},\"batches\":{batches}}}"
     );
 }

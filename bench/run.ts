@@ -18,7 +18,7 @@ const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const floorPath = `${root}target/release/examples/native_floor`;
 
 /** The native floor's figures, ns per operation. */
-type Floor = Record<"byName" | "byFd" | "liveCount", number>;
+type Floor = Record<"byName" | "byFd" | "libraryByName" | "liveCount", number>;
 
 function needBuilt(file: string): void {
   if (!fs.existsSync(file)) {
@@ -65,9 +65,10 @@ function machine(): string {
 }
 
 /** The rows of the table: one per case, runtime and peer. */
-function rows(results: RuntimeResult[], floor: Floor): string[][] {
+function rows(results: RuntimeResult[], floors: Floor[]): string[][] {
   const table: string[][] = [];
-  for (const result of results) {
+  for (const [index, result] of results.entries()) {
+    const floor = floors[index];
     for (const item of result.cases as CaseResult[]) {
       for (const peer of item.peers) {
         const peerNs = peer.native ? floor[peer.native] : peer.ns!;
@@ -116,11 +117,8 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
     const mode = quick ? ["--quick"] : [];
-    console.error("  native floor...");
-    const floor = JSON.parse(await child(floorPath, [data.small, ...mode])) as Floor;
     const json = JSON.stringify(data);
-    const results: RuntimeResult[] = [];
-    const deno = await child(Deno.execPath(), [
+    const sides: [string, string[]][] = [[Deno.execPath(), [
       "run",
       "--allow-ffi",
       "--allow-read",
@@ -130,14 +128,20 @@ async function main(): Promise<void> {
       "--data",
       json,
       ...mode,
-    ]);
-    results.push(JSON.parse(deno));
+    ]]];
     if (bunAvailable()) {
-      results.push(
-        JSON.parse(await child("bun", ["run", "bench/cases.ts", "--data", json, ...mode])),
-      );
+      sides.push(["bun", ["run", "bench/cases.ts", "--data", json, ...mode]]);
     } else {
       console.error("  bun not found on PATH: the Bun side is skipped");
+    }
+    const results: RuntimeResult[] = [];
+    const floors: Floor[] = [];
+    for (const [command, args] of sides) {
+      // The floor runs right before each runtime, so a machine that got busier or quieter in
+      // between does not skew one runtime's ratios.
+      console.error("  native floor...");
+      floors.push(JSON.parse(await child(floorPath, [data.small, ...mode])));
+      results.push(JSON.parse(await child(command, args)));
     }
     const versions = results.map((r) => `${r.runtime === "deno" ? "Deno" : "Bun"} ${r.version}`);
     console.log(
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
         `${versions.join(", ")}; ${machine()}`,
     );
     console.log("Times are medians per operation; ratio = this library's time / the peer's.");
-    print(rows(results, floor));
+    print(rows(results, floors));
     console.log(`(${((performance.now() - started) / 1e3).toFixed(0)} s in all)`);
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
