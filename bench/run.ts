@@ -29,18 +29,27 @@ function needBuilt(file: string): void {
   }
 }
 
+/** The child process running now, stopped if the bench is interrupted. */
+let running: Deno.ChildProcess | null = null;
+
 async function child(command: string, args: string[]): Promise<string> {
-  const output = await new Deno.Command(command, {
+  running = new Deno.Command(command, {
     args,
     cwd: root,
+    stdin: "null",
     stdout: "piped",
     stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout);
-  if (!output.success) {
-    throw new Error(`bench: ${command} ${args[0]} ... failed (exit code ${output.code})`);
+  }).spawn();
+  try {
+    const output = await running.output();
+    const text = new TextDecoder().decode(output.stdout);
+    if (!output.success) {
+      throw new Error(`bench: ${command} ${args[0]} ... failed (exit code ${output.code})`);
+    }
+    return text.trim().split("\n").at(-1) ?? "";
+  } finally {
+    running = null;
   }
-  return text.trim().split("\n").at(-1) ?? "";
 }
 
 function bunAvailable(): boolean {
@@ -106,16 +115,27 @@ async function main(): Promise<void> {
   const started = performance.now();
   needBuilt(floorPath);
   const sizes = quick ? QUICK : FULL;
-  console.error(`mmap bench (${quick ? "quick" : "full"}): generating data...`);
-  const data = makeData(sizes);
-  const cleanUp = () => removeData(data.dir);
+  let dir: string | null = null;
+  const cleanUp = () => {
+    if (dir !== null) removeData(dir);
+    dir = null;
+  };
+  // Ctrl-C or a kill stops the child that runs and removes the data before exiting.
   const onSignal = () => {
+    try {
+      running?.kill("SIGKILL");
+    } catch {
+      // It has just exited.
+    }
     cleanUp();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
+    console.error(`mmap bench (${quick ? "quick" : "full"}): generating data...`);
+    const data = makeData(sizes);
+    dir = data.dir;
     const mode = quick ? ["--quick"] : [];
     const json = JSON.stringify(data);
     const sides: [string, string[]][] = [[Deno.execPath(), [
