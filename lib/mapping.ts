@@ -87,20 +87,21 @@ const bufferFinalizer = native.releasesOnCollect ? null : new FinalizationRegist
 const viewFinalizer = bufferFinalizer === null
   ? null
   : new FinalizationRegistry<Watched>(({ live, buffer }) => {
-    if (!buffer.detached) bufferFinalizer.register(buffer, live, live);
+    if (!buffer.detached) bufferFinalizer.register(buffer, live, buffer);
   });
 
 /**
  * Unmaps buffers the GC frees without `unmap()`, where the runtime has no native deallocator
- * (Deno), in the two stages above. Bun's deallocator is attached in its loader instead.
+ * (Deno), in the two stages above; each buffer is its own unregister token. Bun's deallocator
+ * is attached in its loader instead.
  */
 const finalizer = viewFinalizer === null || bufferFinalizer === null ? null : {
   register(mapping: object, buffer: ArrayBuffer, live: Live): void {
-    viewFinalizer.register(mapping, { live, buffer }, live);
+    viewFinalizer.register(mapping, { live, buffer }, buffer);
   },
-  unregister(live: Live): void {
-    viewFinalizer.unregister(live);
-    bufferFinalizer.unregister(live);
+  unregister(buffer: ArrayBuffer): void {
+    viewFinalizer.unregister(buffer);
+    bufferFinalizer.unregister(buffer);
   },
 };
 
@@ -125,21 +126,25 @@ export const immutableBuffers: boolean = typeof transferToImmutable === "functio
 /**
  * Deno's finalizer watches the original ArrayBuffer; if user code moves the memory with
  * `transfer()`, the original can be collected while the new owner still uses the memory. So a
- * transfer first hands the mapping over: the finalizer lets go of it and `unmap()` refuses.
+ * transfer first hands the mapping over: the finalizer lets go of it (each buffer is its own
+ * unregister token) and `unmap()` refuses. Mapped buffers get this prototype, made once, rather
+ * than two closures defined on each buffer: a map call then costs one `setPrototypeOf`.
  */
-function watchTransfers(buffer: ArrayBuffer, live: Live): void {
-  const methods = [["transfer", transfer], ["transferToFixedLength", transferToFixedLength]];
-  for (const [name, method] of methods as [string, typeof transfer][]) {
-    Object.defineProperty(buffer, name, {
+const watchedBuffer: object | null = finalizer === null ? null : Object.create(
+  ArrayBuffer.prototype,
+  Object.fromEntries(
+    ([["transfer", transfer], ["transferToFixedLength", transferToFixedLength]] as const).map((
+      [name, method],
+    ) => [name, {
       configurable: true,
       writable: true,
       value(this: ArrayBuffer, newLength?: number): ArrayBuffer {
-        finalizer?.unregister(live);
+        finalizer?.unregister(this);
         return method.call(this, newLength);
       },
-    });
-  }
-}
+    }]),
+  ),
+);
 
 const PROTECTION_NAMES: Readonly<Record<string, number>> = {
   none: PROT_NONE,
@@ -200,6 +205,24 @@ export class Mapping extends Uint8Array {
     return Uint8Array;
   }
 
+  /**
+   * A plain `Uint8Array` view of `[begin, end)` (negative counts from the end), as
+   * `Uint8Array.prototype.subarray` gives; built directly, without the species lookup, because
+   * random reads call it once per read.
+   */
+  override subarray(begin?: number, end?: number): Uint8Array<ArrayBuffer> {
+    // A detached buffer makes the constructor throw TypeError, as the built-in subarray does.
+    const length = this.#length;
+    const start = relativeIndex(begin, length, 0);
+    const stop = end === undefined ? length : relativeIndex(end, length, length);
+    return new Uint8Array(this.#buffer, this.#byteOffset + start, stop > start ? stop - start : 0);
+  }
+
+  /** The buffer, where the view starts in it and its length, read once (the getters are slow). */
+  #buffer: ArrayBuffer;
+  #byteOffset: number;
+  #length: number;
+
   #live: Live | null;
   #origin: Origin;
   #protection: number;
@@ -215,6 +238,9 @@ export class Mapping extends Uint8Array {
       );
     }
     super(buffer);
+    this.#buffer = buffer;
+    this.#byteOffset = this.byteOffset;
+    this.#length = this.length;
     this.#live = token.live;
     this.#origin = token.origin;
     this.#protection = token.origin.protection;
@@ -265,10 +291,10 @@ export class Mapping extends Uint8Array {
   }
 
   /** Lets go of this object's hold on the memory: no finalizer, views detached. */
-  #forget(live: Live): void {
+  #forget(): void {
     this.#live = null;
-    finalizer?.unregister(live);
-    if (!this.#immutable) transfer.call(this.buffer as ArrayBuffer, 0);
+    finalizer?.unregister(this.#buffer);
+    if (!this.#immutable) transfer.call(this.#buffer, 0);
   }
 
   /**
@@ -298,7 +324,7 @@ export class Mapping extends Uint8Array {
     const buffer = this.buffer as ArrayBuffer;
     if (buffer.detached) {
       this.#live = null;
-      finalizer?.unregister(live);
+      finalizer?.unregister(buffer);
       throw new MmapError(
         "mmap: this mapping's ArrayBuffer was detached by transfer(), postMessage() or " +
           "structuredClone(), so its memory may still be in use elsewhere; it was not unmapped. " +
@@ -308,13 +334,13 @@ export class Mapping extends Uint8Array {
     }
     if (this.#pending !== null) {
       // A flush is running on another thread: detach now, unmap once it is done.
-      this.#forget(live);
+      this.#forget();
       this.#pending.finally(() => release(live));
       return true;
     }
     const status = native.symbols.mmap_ffi_unmap(live.address, live.id, out, out.length);
     if (status !== 0) throw failure(status, { out });
-    this.#forget(live);
+    this.#forget();
     return true;
   }
 
@@ -583,7 +609,7 @@ export class Mapping extends Uint8Array {
       if ((error as MmapError).code === "ENOSYS") return this.#reopen(length, growTo);
       throw error;
     }
-    this.#forget(live);
+    this.#forget();
     return adopt(origin, this.constructor as MappingClass<this>, { immutable: false });
   }
 
@@ -607,6 +633,15 @@ export class Mapping extends Uint8Array {
     this.unmap();
     return next;
   }
+}
+
+/** An index as `subarray` takes it: truncated, negative from the end, clamped to the length. */
+function relativeIndex(value: unknown, length: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Math.trunc(typeof value === "number" ? value : Number(value));
+  if (!(number === number)) return 0; // NaN
+  if (number < 0) return number + length > 0 ? number + length : 0;
+  return number < length ? number : length;
 }
 
 function syncMode(bag: Bag): number {
@@ -637,6 +672,19 @@ export function checkLength(length: number): void {
 
 const encoder = new TextEncoder();
 
+/** Where names are encoded for the native calls; reused (calls never overlap), grown on need. */
+let nameBuffer = new Uint8Array(1024);
+
+/**
+ * Encodes `text` as UTF-8 into the reused name buffer and returns its length in bytes, so
+ * mapping by name allocates nothing per call. Valid until the next call.
+ */
+function encodeName(text: string): number {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (text.length * 3 > nameBuffer.length) nameBuffer = new Uint8Array(text.length * 3);
+  return encoder.encodeInto(text, nameBuffer).written;
+}
+
 /**
  * Maps `length` bytes (0: to the end) of what `origin` describes (a file or shared-memory object
  * by name, a caller's descriptor `fd`, or anonymous memory); the result is in {@linkcode out}.
@@ -654,11 +702,11 @@ export function mapSource(
   if (kind === "anonymous" || kind === "fd") {
     return native.symbols.mmap_ffi_map_fd(length, protection, flags, fd, offset, out, out.length);
   }
-  const bytes = encoder.encode(path ?? "");
+  const size = encodeName(path ?? "");
   if (kind === "shm") {
     return native.symbols.mmap_ffi_map_shm(
-      bytes,
-      bytes.length,
+      nameBuffer,
+      size,
       length,
       protection,
       flags,
@@ -671,8 +719,8 @@ export function mapSource(
     );
   }
   return native.symbols.mmap_ffi_map_path(
-    bytes,
-    bytes.length,
+    nameBuffer,
+    size,
     length,
     protection,
     flags,
@@ -713,7 +761,7 @@ export function adopt<M extends Mapping>(
   const mapping = new Kind(buffer, token);
   if (finalizer !== null) {
     finalizer.register(mapping, buffer, live);
-    if (!immutable) watchTransfers(buffer, live);
+    if (!immutable) Object.setPrototypeOf(buffer, watchedBuffer);
   }
   return mapping;
 }
@@ -757,7 +805,7 @@ export class SharedMemoryMapping extends Mapping {
 
 /** Removes a shared-memory object's name. */
 export function unlinkShm(name: string): void {
-  const bytes = encoder.encode(name);
-  const status = native.symbols.mmap_ffi_shm_unlink(bytes, bytes.length, out, out.length);
+  const size = encodeName(name);
+  const status = native.symbols.mmap_ffi_shm_unlink(nameBuffer, size, out, out.length);
   if (status !== 0) throw failure(status, { path: name, out });
 }
