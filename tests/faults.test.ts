@@ -355,6 +355,8 @@ test("the library's descriptors are closed once mapped and never reach a child p
     shm.open(name, P),
     mmap.map_shm(P, RW, mmap.MAP_SHARED, name),
   ];
+  assert.equal(fdsOf(file), 0, "the descriptors were closed once mapped");
+  assert.equal(fdsOf(`/dev/shm${name}`), 0);
   // A Worker maps and unmaps by name in a loop while this thread starts children, so a
   // descriptor without O_CLOEXEC would sooner or later be inherited by one of them.
   const source = `
@@ -384,8 +386,6 @@ scope.postMessage(cycles);
         worker.onmessage = (event) => resolve(event.data);
       });
     messages.push(await next());
-    assert.equal(fdsOf(file), 0, "no descriptor of the file is open here");
-    assert.equal(fdsOf(`/dev/shm${name}`), 0, "nor of the shared-memory object");
     let inherited = 0;
     for (let i = 0; i < 40; i++) {
       const child = spawnSync("sh", ["-c", "ls -l /proc/self/fd/ 2>/dev/null"], {
@@ -396,6 +396,9 @@ scope.postMessage(cycles);
     const done = next();
     worker.postMessage("stop");
     const cycles = await done;
+    // Checked while the Worker is idle: while it maps, its descriptor is briefly open.
+    assert.equal(fdsOf(file), 0, "no descriptor of the file is left open");
+    assert.equal(fdsOf(`/dev/shm${name}`), 0, "nor of the shared-memory object");
     console.log(`${runtime}: 40 children started during ${cycles} map cycles in a Worker`);
     assert.equal(inherited, 0, "a child inherited one of the library's descriptors");
     assert.ok((cycles as number) > 0);
