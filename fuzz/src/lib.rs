@@ -173,6 +173,9 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("mmap-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        // libFuzzer ends the process with exit(), so remove the directory then too.
+        // SAFETY: registers a plain function with no arguments.
+        unsafe { libc::atexit(remove_dir) };
         check_statuses();
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64;
         let open = |path: &std::path::Path, write: bool| -> i32 {
@@ -204,6 +207,11 @@ fn fixture() -> &'static Fixture {
             shm_prefix: format!("/mmap-fuzz-{}-", std::process::id()),
         }
     })
+}
+
+extern "C" fn remove_dir() {
+    let dir = std::env::temp_dir().join(format!("mmap-fuzz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The statuses this driver names must be the library's.
