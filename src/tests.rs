@@ -691,3 +691,37 @@ fn retire_keeps_the_range_readable_until_unmapped() {
     assert_eq!(unmap(&out), 0);
     std::fs::remove_file(path).unwrap();
 }
+
+/// Whether `fd` is closed on exec.
+fn close_on_exec(fd: &std::os::fd::OwnedFd) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_GETFD only reads the flags of a descriptor we own.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+    flags >= 0 && flags & libc::FD_CLOEXEC != 0
+}
+
+#[test]
+fn every_descriptor_opened_is_close_on_exec() {
+    let path = file_with("cloexec", &[1u8; 16]);
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    for write in [false, true] {
+        let options = os::OpenOptions {
+            write,
+            ..Default::default()
+        };
+        let fd = os::open(&c_path, options).unwrap();
+        assert!(close_on_exec(&fd), "open(write: {write}) is not O_CLOEXEC");
+    }
+    let name = std::ffi::CString::new(format!("/mmap_ffi_cloexec_{}", std::process::id())).unwrap();
+    let shm_options = os::OpenOptions {
+        write: true,
+        create: true,
+        exclusive: true,
+        mode: 0o600,
+    };
+    let fd = os::shm_open(&name, shm_options).unwrap();
+    assert!(close_on_exec(&fd), "shm_open is not O_CLOEXEC");
+    drop(fd);
+    os::shm_unlink(&name).unwrap();
+    std::fs::remove_file(path).unwrap();
+}

@@ -332,6 +332,15 @@ impl Run<'_> {
         Target::Foreign(address, id)
     }
 
+    /// A mapping to act on (live, stale or foreign), its address and id, and a page range in it.
+    fn ranged_target(&mut self, page: u64) -> (Target, usize, u64, usize, usize) {
+        let target = self.target();
+        let (address, id) = self.pair(target);
+        let offset = self.input.offset(page) as usize;
+        let length = self.input.count(page) as usize;
+        (target, address, id, offset, length)
+    }
+
     fn pair(&self, target: Target) -> (usize, u64) {
         match target {
             Target::Live(index) => (self.live[index].address, self.live[index].id),
@@ -561,12 +570,7 @@ impl Run<'_> {
                 }
             }
             5 => {
-                let target = self.target();
-                let (address, id) = self.pair(target);
-                let (offset, length) = (
-                    self.input.offset(page) as usize,
-                    self.input.count(page) as usize,
-                );
+                let (target, address, id, offset, length) = self.ranged_target(page);
                 let flags =
                     [libc::MS_SYNC, libc::MS_ASYNC, libc::MS_INVALIDATE, -1][self.input.below(4)];
                 let (out, out_len) = self.out_buffer();
@@ -575,12 +579,7 @@ impl Run<'_> {
                 self.on_target(target, status, before);
             }
             6 => {
-                let target = self.target();
-                let (address, id) = self.pair(target);
-                let (offset, length) = (
-                    self.input.offset(page) as usize,
-                    self.input.count(page) as usize,
-                );
+                let (target, address, id, offset, length) = self.ranged_target(page);
                 let advice = if self.input.below(4) == 0 {
                     self.input.u32() as i32
                 } else {
@@ -592,12 +591,7 @@ impl Run<'_> {
                 self.on_target(target, status, before);
             }
             7 => {
-                let target = self.target();
-                let (address, id) = self.pair(target);
-                let (offset, length) = (
-                    self.input.offset(page) as usize,
-                    self.input.count(page) as usize,
-                );
+                let (target, address, id, offset, length) = self.ranged_target(page);
                 let lock = i32::from(self.input.u8() % 3);
                 let (out, out_len) = self.out_buffer();
                 let status =
@@ -616,12 +610,7 @@ impl Run<'_> {
                 }
             }
             9 => {
-                let target = self.target();
-                let (address, id) = self.pair(target);
-                let (offset, length) = (
-                    self.input.offset(page) as usize,
-                    self.input.count(page) as usize,
-                );
+                let (target, address, id, offset, length) = self.ranged_target(page);
                 let pages_len = self.input.below(16);
                 let mut pages = vec![CANARY; pages_len + CANARY_LEN];
                 let pages_ptr = if self.input.below(8) == 0 {
