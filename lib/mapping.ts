@@ -19,6 +19,7 @@ import {
   PROT_WRITE,
 } from "./constants.ts";
 import { failure, MmapError } from "./errors.ts";
+import { watchTransferLists } from "./handover.ts";
 import { type Bag, flag, optionBag, type Range, range } from "./options.ts";
 import { byteCount, protection as checkProtection, show, syncFlags } from "./validate.ts";
 
@@ -77,12 +78,13 @@ interface Watched {
 const bufferFinalizer = native.releasesOnCollect ? null : new FinalizationRegistry<Live>(release);
 
 /**
- * The first stage watches the Mapping and holds its buffer. `postMessage` and
- * `structuredClone` detach a buffer and hand its memory to another owner (a Worker) without
- * calling anything here, and a buffer collected after that says nothing about it; so when the
- * Mapping is collected, a detached buffer means the memory lives on elsewhere and it is never
- * unmapped (it leaks instead of crashing the new owner). Otherwise the second stage watches the
- * buffer, which other views may still use.
+ * The first stage watches the Mapping and holds its buffer. A buffer can be moved to another
+ * owner by routes this library cannot see (`ArrayBuffer.prototype.transfer.call`, a BYOB stream
+ * reader), and a buffer collected after that says nothing about it; so when the Mapping is
+ * collected, a detached buffer means the memory lives on elsewhere and it is never unmapped (it
+ * leaks instead of crashing the new owner). Otherwise the second stage watches the buffer, which
+ * other views may still use. The routes it can see (the buffer's own transfer methods,
+ * `structuredClone` and `postMessage` transfer lists) unregister both stages before the move.
  */
 const viewFinalizer = bufferFinalizer === null
   ? null
@@ -125,17 +127,19 @@ export const immutableBuffers: boolean = typeof transferToImmutable === "functio
 
 /**
  * Deno's finalizer watches the original ArrayBuffer; if user code moves the memory with
- * `transfer()`, the original can be collected while the new owner still uses the memory. So a
- * transfer first hands the mapping over: the finalizer lets go of it (each buffer is its own
+ * `transfer()` (or `transferToFixedLength()`, `transferToImmutable()`), the original can be
+ * collected while the new owner still uses the memory. So a transfer first hands the mapping over: the finalizer lets go of it (each buffer is its own
  * unregister token) and `unmap()` refuses. Mapped buffers get this prototype, made once, rather
  * than two closures defined on each buffer: a map call then costs one `setPrototypeOf`.
  */
 const watchedBuffer: object | null = finalizer === null ? null : Object.create(
   ArrayBuffer.prototype,
   Object.fromEntries(
-    ([["transfer", transfer], ["transferToFixedLength", transferToFixedLength]] as const).map((
-      [name, method],
-    ) => [name, {
+    ([
+      ["transfer", transfer],
+      ["transferToFixedLength", transferToFixedLength],
+      ...(transferToImmutable === undefined ? [] : [["transferToImmutable", transferToImmutable]]),
+    ] as [string, typeof transfer][]).map(([name, method]) => [name, {
       configurable: true,
       writable: true,
       value(this: ArrayBuffer, newLength?: number): ArrayBuffer {
@@ -145,6 +149,14 @@ const watchedBuffer: object | null = finalizer === null ? null : Object.create(
     }]),
   ),
 );
+
+// `postMessage` and `structuredClone` move a buffer without calling its `transfer()`: catch
+// their transfer lists too, so that the finalizer lets go of a mapped buffer before it moves.
+if (finalizer !== null) {
+  watchTransferLists((buffer) => {
+    if (Object.getPrototypeOf(buffer) === watchedBuffer) finalizer.unregister(buffer);
+  });
+}
 
 const PROTECTION_NAMES: Readonly<Record<string, number>> = {
   none: PROT_NONE,

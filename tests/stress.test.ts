@@ -3,7 +3,7 @@
 // MMAP_STRESS_CYCLES sets the cycle count (deno task soak runs more).
 import assert from "node:assert/strict";
 import process from "node:process";
-import mmap, { anonymous, MmapError, open, shm } from "../mod.ts";
+import mmap, { anonymous, immutableBuffers, MmapError, open, shm } from "../mod.ts";
 import { native } from "../bindings/load.ts";
 import { pattern, REGION } from "./fixtures/counter.ts";
 import type { Request } from "./fixtures/worker.ts";
@@ -225,4 +225,98 @@ worker.terminate();
     assert.ok(report.touched > 1);
     assert.equal(report.last, 3);
   }
+}, 3600_000);
+
+/**
+ * A child that maps 1 MiB of 3s, keeps only an `Int32Array` over its buffer, lets the collector
+ * take the `Mapping` itself, then runs `moveAndRead` (which moves the buffer elsewhere, drops the
+ * original and reads the memory through its new owner) and prints what that returns.
+ */
+function afterTheMappingIsCollected(moveAndRead: string): string {
+  return `
+import { anonymous } from ${JSON.stringify(`${root}/mod.ts`)};
+const gc = () => {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) bun.gc(true);
+  else (globalThis as unknown as { gc(): void }).gc();
+};
+const settle = async () => {
+  for (let round = 0; round < 5; round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+const held: { view: Int32Array | null } = { view: null };
+(() => {
+  const mapping = anonymous(1 << 20);
+  mapping.fill(3);
+  held.view = new Int32Array(mapping.buffer);
+})();
+await settle(); // the Mapping is gone; the view alone holds its buffer
+const take = (): ArrayBuffer => {
+  const buffer = held.view!.buffer as ArrayBuffer;
+  held.view = null;
+  return buffer;
+};
+console.log(JSON.stringify(await (async () => { ${moveAndRead} })()));
+`;
+}
+
+/** Runs a child under this runtime and returns what it printed; a crash fails the test. */
+function runChild(source: string): Record<string, number> {
+  const flags = ["--v8-flags=--expose-gc,--js-immutable-arraybuffer"];
+  const result = runSource(runtime, source, runtime === "deno" ? flags : []);
+  assert.equal(result.signal, null, `${runtime} died of ${result.signal}: ${result.stderr}`);
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout.trim());
+}
+
+// Before Deno's finalizer saw transfer lists, the collected original of a buffer moved by
+// structuredClone or postMessage was unmapped under its new owner (SIGSEGV).
+test("a buffer moved by structuredClone after its Mapping was collected stays mapped", () => {
+  const report = runChild(afterTheMappingIsCollected(`
+    const copy = (() => {
+      const buffer = take();
+      return new Uint8Array(structuredClone(buffer, { transfer: [buffer] }));
+    })();
+    await settle(); // the detached original is collected
+    let sum = 0;
+    for (let i = 0; i < copy.length; i += 4096) sum += copy[i];
+    return { sum, length: copy.length };
+  `));
+  assert.deepEqual(report, { sum: 256 * 3, length: 1 << 20 });
+}, 3600_000);
+
+test("a buffer posted to a Worker after its Mapping was collected stays mapped", () => {
+  const report = runChild(afterTheMappingIsCollected(`
+    const worker = new Worker(${
+    JSON.stringify(new URL("./fixtures/worker.ts", import.meta.url).href)
+  }, { type: "module" });
+    await new Promise((resolve) => worker.onmessage = resolve); // { ready: true }
+    const reply = new Promise<{ seen: number; last: number }>((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+    });
+    (() => {
+      const buffer = take();
+      worker.postMessage({ kind: "buffer", buffer, fill: 5, millis: 500 }, [buffer]);
+    })();
+    await settle(); // the detached original is collected while the Worker writes
+    const { seen, last } = await reply;
+    worker.terminate();
+    return { seen, last };
+  `));
+  assert.deepEqual(report, { seen: 3, last: 3 });
+}, 3600_000);
+
+test("a buffer made immutable after its Mapping was collected stays mapped", () => {
+  if (!immutableBuffers) return;
+  const report = runChild(afterTheMappingIsCollected(`
+    type Freezable = ArrayBuffer & { transferToImmutable(): ArrayBuffer };
+    const frozen = new Uint8Array((take() as Freezable).transferToImmutable());
+    await settle(); // the detached original is collected
+    let sum = 0;
+    for (let i = 0; i < frozen.length; i += 4096) sum += frozen[i];
+    return { sum, length: frozen.length };
+  `));
+  assert.deepEqual(report, { sum: 256 * 3, length: 1 << 20 });
 }, 3600_000);
