@@ -1,7 +1,10 @@
 /**
- * The benchmark cases, the same file on Deno and Bun. Run by `bench/run.ts` as a child process
- * (`deno run ... bench/cases.ts` or `bun run bench/cases.ts`) with `--data JSON` (the files from
- * `bench/data.ts`) and optionally `--quick`; prints one JSON line with this runtime's results.
+ * The benchmark cases, the same file on Deno and Bun. Each case prepares its candidates (this
+ * library's way and the peers'), checks they read the same bytes, and turns their timings into
+ * the table's rows. On Deno, `bench/mmap_bench.ts` hands the candidates to `deno bench`; on Bun,
+ * `bench/run.ts` runs this file (`bun run bench/cases.ts --data JSON [--quick]`, the files from
+ * `bench/data.ts`), which times them with `bench/timing.ts` and prints one JSON line of results
+ * (`deno run` works the same way).
  *
  * @module
  */
@@ -89,19 +92,33 @@ function check(what: string, got: unknown, want: unknown): void {
   if (got !== want) throw new Error(`bench: ${what} gave ${got}, expected ${want}`);
 }
 
-interface Plan {
-  sizes: Sizes;
-  fast: TimingOptions;
-  slow: TimingOptions;
+/** A case made ready to time: its candidates, which one is this library's, and its cleanup. */
+export interface Prepared {
+  /** The ways of doing the work, by name; each was checked to give the same answer. */
+  candidates: Record<string, Operation>;
+  /** The candidate that is this library's way (the baseline of a `deno bench` group). */
+  ours: string;
+  /** Closes and unmaps what `prepare` opened. */
+  close(): void;
 }
 
-function ns(timings: Record<string, { ns: number }>, name: string): number {
-  return timings[name].ns;
+/** One benchmark case, timed by this file's harness (Bun) or by `deno bench` (Deno). */
+export interface CaseDefinition {
+  /** Its group name in `deno bench`. */
+  id: string;
+  /** Slow cases (a whole-file scan) run a few single operations per batch. */
+  slow: boolean;
+  /** Opens what the case needs and checks that every candidate reads the same bytes. */
+  prepare(data: DataSet, sizes: Sizes): Prepared | Promise<Prepared>;
+  /** The table's rows, from each candidate's time in ns per operation. */
+  rows(ns: Record<string, number>, sizes: Sizes): CaseResult[];
 }
 
-async function mapTouchUnmap(data: DataSet, plan: Plan): Promise<CaseResult[]> {
-  const fd = fs.openSync(data.small, "r");
-  try {
+const mapTouchUnmap: CaseDefinition = {
+  id: "1",
+  slow: false,
+  prepare(data) {
+    const fd = fs.openSync(data.small, "r");
     const candidates: Record<string, Operation> = {
       name: () => {
         const mapping = open(data.small);
@@ -118,153 +135,178 @@ async function mapTouchUnmap(data: DataSet, plan: Plan): Promise<CaseResult[]> {
     };
     if (bun) candidates.bun = () => bun.mmap(data.small)[0];
     check("open(small)[0]", candidates.name(), 7);
-    const t = await compare(candidates, plan.fast);
+    return { candidates, ours: "name", close: () => fs.closeSync(fd) };
+  },
+  rows(ns) {
     const name: CaseResult = {
       id: "1-name",
       title: "map+touch+unmap 1 MiB, by name",
-      ours: { label: "open(path)", ns: ns(t, "name") },
+      ours: { label: "open(path)", ns: ns.name },
       peers: [
         { label: "native floor", native: "byName", target: 1.3 },
         { label: "library's Rust, natively", native: "libraryByName" },
       ],
     };
-    if (bun) name.peers.push({ label: "Bun.mmap(path)", ns: ns(t, "bun"), target: 0.5 });
+    if (ns.bun !== undefined) {
+      name.peers.push({ label: "Bun.mmap(path)", ns: ns.bun, target: 0.5 });
+    }
     const byFd: CaseResult = {
       id: "1-fd",
       title: "map+touch+unmap 1 MiB, by fd",
-      ours: { label: "mmap(0, R, SHARED, fd)", ns: ns(t, "fd") },
+      ours: { label: "mmap(0, R, SHARED, fd)", ns: ns.fd },
       peers: [{ label: "native floor", native: "byFd" }],
     };
     return [name, byFd];
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+  },
+};
 
-async function scan(data: DataSet, plan: Plan): Promise<CaseResult> {
-  const candidates: Record<string, Operation> = {
-    mapped: () => {
-      const mapping = open(data.lines);
-      const lines = countLines(mapping);
-      mapping.unmap();
-      return lines;
-    },
-    node: () => countLines(fs.readFileSync(data.lines)),
-  };
-  if (bun) {
-    candidates.bunFile = async () => countLines(await bun.file(data.lines).bytes());
-  } else {
-    candidates.deno = () => countLines(Deno.readFileSync(data.lines));
-  }
-  for (const [name, operation] of Object.entries(candidates)) {
-    check(`scan (${name})`, await operation(), data.lineCount);
-  }
-  const t = await compare(candidates, plan.slow);
-  const peers: Peer[] = bun
-    ? [{ label: "Bun.file().bytes()", ns: ns(t, "bunFile"), target: 0.5 }]
-    : [{ label: "Deno.readFileSync", ns: ns(t, "deno"), target: 0.5 }];
-  peers.push({ label: "node:fs readFileSync", ns: ns(t, "node"), target: 0.5 });
-  return {
-    id: "2",
-    title: `scan ${plan.sizes.scan >> 20} MiB (count newlines)`,
-    ours: { label: "open(path) + scan", ns: ns(t, "mapped") },
-    peers,
-  };
-}
-
-async function randomReads(data: DataSet, plan: Plan): Promise<CaseResult> {
-  const { reads, random: size } = plan.sizes;
-  const at = offsets(reads, size - READ_SIZE);
-  const mapping = open(data.random);
-  const fd = fs.openSync(data.random, "r");
-  const file = bun ? null : Deno.openSync(data.random);
-  const buffer = new Uint8Array(READ_SIZE);
-  try {
-    // Fault every page in once, so all ways read from the page cache (the sparse file's pages
-    // are created on first touch).
-    for (let page = 0; page < mapping.length; page += 4096) buffer[0] ^= mapping[page];
-    let i = 0, j = 0, k = 0;
+const scan: CaseDefinition = {
+  id: "2",
+  slow: true,
+  async prepare(data) {
     const candidates: Record<string, Operation> = {
       mapped: () => {
-        const offset = at[i];
-        i = i + 1 === reads ? 0 : i + 1;
-        const view = mapping.subarray(offset, offset + READ_SIZE);
-        return view[0] + view[READ_SIZE - 1];
+        const mapping = open(data.lines);
+        const lines = countLines(mapping);
+        mapping.unmap();
+        return lines;
       },
-      node: () => {
-        const offset = at[j];
-        j = j + 1 === reads ? 0 : j + 1;
-        fs.readSync(fd, buffer, 0, READ_SIZE, offset);
-        return buffer[0] + buffer[READ_SIZE - 1];
-      },
+      node: () => countLines(fs.readFileSync(data.lines)),
     };
-    if (file !== null) {
-      candidates.deno = () => {
-        const offset = at[k];
-        k = k + 1 === reads ? 0 : k + 1;
-        file.seekSync(offset, Deno.SeekMode.Start);
-        file.readSync(buffer);
-        return buffer[0] + buffer[READ_SIZE - 1];
-      };
-    }
-    // The same offsets through each way must read the same bytes.
-    let expected = 0;
-    for (let n = 0; n < Math.min(reads, 1000); n++) {
-      expected += mapping[at[n]] + mapping[at[n] + READ_SIZE - 1];
+    if (bun) {
+      candidates.bunFile = async () => countLines(await bun.file(data.lines).bytes());
+    } else {
+      candidates.deno = () => countLines(Deno.readFileSync(data.lines));
     }
     for (const [name, operation] of Object.entries(candidates)) {
-      let sum = 0;
-      for (let n = 0; n < Math.min(reads, 1000); n++) sum += operation() as number;
-      check(`random reads (${name})`, sum, expected);
+      check(`scan (${name})`, await operation(), data.lineCount);
     }
-    i = j = k = 0;
-    const t = await compare(candidates, plan.fast);
-    const peers: Peer[] = [];
-    if (file !== null) {
-      peers.push({ label: "FsFile.seekSync+readSync", ns: ns(t, "deno"), target: 0.1 });
-    }
-    peers.push({ label: "node:fs readSync(position)", ns: ns(t, "node"), target: 0.1 });
-    return {
-      id: "3",
-      title: `random 4 KiB reads, ${size >> 20} MiB file`,
-      ours: { label: "mapping.subarray()", ns: ns(t, "mapped") },
+    return { candidates, ours: "mapped", close: () => {} };
+  },
+  rows(ns, sizes) {
+    const peers: Peer[] = ns.bunFile !== undefined
+      ? [{ label: "Bun.file().bytes()", ns: ns.bunFile, target: 0.5 }]
+      : [{ label: "Deno.readFileSync", ns: ns.deno, target: 0.5 }];
+    peers.push({ label: "node:fs readFileSync", ns: ns.node, target: 0.5 });
+    return [{
+      id: "2",
+      title: `scan ${sizes.scan >> 20} MiB (count newlines)`,
+      ours: { label: "open(path) + scan", ns: ns.mapped },
       peers,
-    };
-  } finally {
-    file?.close();
-    fs.closeSync(fd);
-    mapping.unmap();
-  }
-}
+    }];
+  },
+};
 
-async function elementAccess(data: DataSet, plan: Plan): Promise<CaseResult> {
-  const size = plan.sizes.loop;
-  const mapping = open(data.lines, { length: size, populate: true });
-  const plain = new Uint8Array(size);
-  plain.set(mapping);
-  try {
-    check("loop sums", sumMapped(mapping), sumPlain(plain));
-    const t = await compare({
-      mapped: () => sumMapped(mapping),
-      plain: () => sumPlain(plain),
-    }, plan.fast);
-    return {
+const randomReads: CaseDefinition = {
+  id: "3",
+  slow: false,
+  prepare(data, sizes) {
+    const { reads, random: size } = sizes;
+    const at = offsets(reads, size - READ_SIZE);
+    const mapping = open(data.random);
+    const fd = fs.openSync(data.random, "r");
+    const file = bun ? null : Deno.openSync(data.random);
+    const close = () => {
+      file?.close();
+      fs.closeSync(fd);
+      mapping.unmap();
+    };
+    const buffer = new Uint8Array(READ_SIZE);
+    try {
+      // Fault every page in once, so all ways read from the page cache (the sparse file's pages
+      // are created on first touch).
+      for (let page = 0; page < mapping.length; page += 4096) buffer[0] ^= mapping[page];
+      let i = 0, j = 0, k = 0;
+      const candidates: Record<string, Operation> = {
+        mapped: () => {
+          const offset = at[i];
+          i = i + 1 === reads ? 0 : i + 1;
+          const view = mapping.subarray(offset, offset + READ_SIZE);
+          return view[0] + view[READ_SIZE - 1];
+        },
+        node: () => {
+          const offset = at[j];
+          j = j + 1 === reads ? 0 : j + 1;
+          fs.readSync(fd, buffer, 0, READ_SIZE, offset);
+          return buffer[0] + buffer[READ_SIZE - 1];
+        },
+      };
+      if (file !== null) {
+        candidates.deno = () => {
+          const offset = at[k];
+          k = k + 1 === reads ? 0 : k + 1;
+          file.seekSync(offset, Deno.SeekMode.Start);
+          file.readSync(buffer);
+          return buffer[0] + buffer[READ_SIZE - 1];
+        };
+      }
+      // The same offsets through each way must read the same bytes.
+      let expected = 0;
+      for (let n = 0; n < Math.min(reads, 1000); n++) {
+        expected += mapping[at[n]] + mapping[at[n] + READ_SIZE - 1];
+      }
+      for (const [name, operation] of Object.entries(candidates)) {
+        let sum = 0;
+        for (let n = 0; n < Math.min(reads, 1000); n++) sum += operation() as number;
+        check(`random reads (${name})`, sum, expected);
+      }
+      i = j = k = 0;
+      return { candidates, ours: "mapped", close };
+    } catch (error) {
+      close();
+      throw error;
+    }
+  },
+  rows(ns, sizes) {
+    const peers: Peer[] = [];
+    if (ns.deno !== undefined) {
+      peers.push({ label: "FsFile.seekSync+readSync", ns: ns.deno, target: 0.1 });
+    }
+    peers.push({ label: "node:fs readSync(position)", ns: ns.node, target: 0.1 });
+    return [{
+      id: "3",
+      title: `random 4 KiB reads, ${sizes.random >> 20} MiB file`,
+      ours: { label: "mapping.subarray()", ns: ns.mapped },
+      peers,
+    }];
+  },
+};
+
+const elementAccess: CaseDefinition = {
+  id: "4",
+  slow: false,
+  prepare(data, sizes) {
+    const mapping = open(data.lines, { length: sizes.loop, populate: true });
+    const plain = new Uint8Array(sizes.loop);
+    plain.set(mapping);
+    const close = () => mapping.unmap();
+    try {
+      check("loop sums", sumMapped(mapping), sumPlain(plain));
+    } catch (error) {
+      close();
+      throw error;
+    }
+    const candidates = { mapped: () => sumMapped(mapping), plain: () => sumPlain(plain) };
+    return { candidates, ours: "mapped", close };
+  },
+  rows(ns, sizes) {
+    return [{
       id: "4",
-      title: `loop over ${size >> 20} MiB (sum bytes)`,
-      ours: { label: "Mapping", ns: ns(t, "mapped") },
-      peers: [{ label: "plain Uint8Array", ns: ns(t, "plain"), target: 1.05 }],
-    };
-  } finally {
-    mapping.unmap();
-  }
-}
+      title: `loop over ${sizes.loop >> 20} MiB (sum bytes)`,
+      ours: { label: "Mapping", ns: ns.mapped },
+      peers: [{ label: "plain Uint8Array", ns: ns.plain, target: 1.05 }],
+    }];
+  },
+};
 
-async function syncPage(data: DataSet, plan: Plan): Promise<CaseResult> {
-  const mapping = open(data.sync, { mode: "rw" });
-  const page = Math.floor(mapping.length / 4096 / 2) * 4096;
-  let stamp = 0;
-  try {
-    const t = await compare({
+const syncPage: CaseDefinition = {
+  id: "5",
+  slow: false,
+  prepare(data) {
+    const mapping = open(data.sync, { mode: "rw" });
+    const page = Math.floor(mapping.length / 4096 / 2) * 4096;
+    let stamp = 0;
+    const candidates = {
       ranged: () => {
         mapping[page] = ++stamp;
         return mapping.sync({ offset: page, length: 4096 });
@@ -273,59 +315,86 @@ async function syncPage(data: DataSet, plan: Plan): Promise<CaseResult> {
         mapping[page] = ++stamp;
         return mapping.sync();
       },
-    }, plan.fast);
-    return {
+    };
+    return { candidates, ours: "ranged", close: () => mapping.unmap() };
+  },
+  rows(ns, sizes) {
+    return [{
       id: "5",
-      title: `sync 1 dirty page of ${mapping.length >> 20} MiB`,
-      ours: { label: "sync({offset, length})", ns: ns(t, "ranged") },
-      peers: [{ label: "sync() whole", ns: ns(t, "whole") }],
-    };
-  } finally {
-    mapping.unmap();
+      title: `sync 1 dirty page of ${sizes.sync >> 20} MiB`,
+      ours: { label: "sync({offset, length})", ns: ns.ranged },
+      peers: [{ label: "sync() whole", ns: ns.whole }],
+    }];
+  },
+};
+
+const ffiCall: CaseDefinition = {
+  id: "6",
+  slow: false,
+  prepare() {
+    const count = native.symbols.mmap_ffi_live_count;
+    return { candidates: { call: () => count() }, ours: "call", close: () => {} };
+  },
+  rows(ns) {
+    return [{
+      id: "6",
+      title: "one cheap FFI call (live_count)",
+      ours: { label: "through FFI", ns: ns.call },
+      peers: [{ label: "native call", native: "liveCount" }],
+    }];
+  },
+};
+
+/** Every case, in the table's order. */
+export const CASES: readonly CaseDefinition[] = [
+  mapTouchUnmap,
+  scan,
+  randomReads,
+  elementAccess,
+  syncPage,
+  ffiCall,
+];
+
+/** The harness's timing options for a case. */
+function timing(definition: CaseDefinition, quick: boolean): TimingOptions {
+  if (definition.slow) {
+    return quick
+      ? { batches: 5, batchMs: 1, warmupMs: 20 }
+      : { batches: 9, batchMs: 1, warmupMs: 300 };
   }
+  return quick
+    ? { batches: 7, batchMs: 40, warmupMs: 40 }
+    : { batches: 15, batchMs: 100, warmupMs: 200 };
 }
 
-async function ffiCall(plan: Plan): Promise<CaseResult> {
-  const count = native.symbols.mmap_ffi_live_count;
-  const t = await compare({ call: () => count() }, plan.fast);
-  return {
-    id: "6",
-    title: "one cheap FFI call (live_count)",
-    ours: { label: "through FFI", ns: ns(t, "call") },
-    peers: [{ label: "native call", native: "liveCount" }],
-  };
-}
-
-/** Runs every case on this runtime. */
-export async function runCases(data: DataSet, quick: boolean): Promise<RuntimeResult> {
-  const plan: Plan = quick
-    ? {
-      sizes: QUICK,
-      fast: { batches: 7, batchMs: 40, warmupMs: 40 },
-      slow: { batches: 5, batchMs: 1, warmupMs: 20 },
-    }
-    : {
-      sizes: FULL,
-      fast: { batches: 15, batchMs: 100, warmupMs: 200 },
-      slow: { batches: 9, batchMs: 1, warmupMs: 300 },
-    };
-  const runtime = bun ? "bun" : "deno";
-  const cases: CaseResult[] = [];
-  const steps: [string, () => Promise<CaseResult | CaseResult[]>][] = [
-    ["1 map+touch+unmap", () => mapTouchUnmap(data, plan)],
-    ["2 scan", () => scan(data, plan)],
-    ["3 random reads", () => randomReads(data, plan)],
-    ["4 element access", () => elementAccess(data, plan)],
-    ["5 sync", () => syncPage(data, plan)],
-    ["6 FFI call", () => ffiCall(plan)],
-  ];
-  for (const [name, step] of steps) {
+/** Runs every case on this runtime with this file's harness, and returns the table's rows. */
+export async function runCases(data: DataSet, quick: boolean): Promise<CaseResult[]> {
+  const sizes = quick ? QUICK : FULL;
+  const rows: CaseResult[] = [];
+  for (const definition of CASES) {
     const started = performance.now();
-    const result = await step();
-    cases.push(...(Array.isArray(result) ? result : [result]));
-    console.error(`  ${runtime}: ${name} (${((performance.now() - started) / 1e3).toFixed(1)} s)`);
+    const prepared = await definition.prepare(data, sizes);
+    try {
+      const timings = await compare(prepared.candidates, timing(definition, quick));
+      const ns = Object.fromEntries(Object.entries(timings).map(([name, t]) => [name, t.ns]));
+      rows.push(...definition.rows(ns, sizes));
+    } finally {
+      prepared.close();
+    }
+    const seconds = ((performance.now() - started) / 1e3).toFixed(1);
+    console.error(`  ${runtime()}: case ${definition.id} (${seconds} s)`);
   }
-  return { runtime, version: bun ? bun.version : Deno.version.deno, cases };
+  return rows;
+}
+
+/** Which runtime this is. */
+export function runtime(): "deno" | "bun" {
+  return bun ? "bun" : "deno";
+}
+
+/** This runtime's version. */
+export function runtimeVersion(): string {
+  return bun ? bun.version : Deno.version.deno;
 }
 
 if (import.meta.main) {
@@ -333,6 +402,7 @@ if (import.meta.main) {
   const at = args.indexOf("--data");
   if (at === -1) throw new Error("bench/cases.ts: run it through bench/run.ts (needs --data)");
   const data = JSON.parse(args[at + 1]) as DataSet;
-  const result = await runCases(data, args.includes("--quick"));
+  const cases = await runCases(data, args.includes("--quick"));
+  const result: RuntimeResult = { runtime: runtime(), version: runtimeVersion(), cases };
   console.log(JSON.stringify(result));
 }

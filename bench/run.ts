@@ -1,7 +1,8 @@
 /**
- * Runs the benchmarks: generates the data, runs the native floor, the Deno side and the Bun
- * side as child processes, and prints one table of this library against each peer with the
- * ratio, the target and whether it was met. Timings never fail the run; a case that throws does.
+ * Runs the benchmarks: generates the data, runs the native floor, the Deno side (`deno bench`
+ * on bench/mmap_bench.ts) and the Bun side (bench/cases.ts) as child processes, and prints one
+ * table of this library against each peer with the ratio, the target and whether it was met.
+ * Timings never fail the run; a case that throws does.
  *
  * `deno task bench` (full sizes) or `deno task bench:quick` (small sizes, for CI); both build
  * the library and the native floor first. See bench/README.md.
@@ -10,8 +11,8 @@
  */
 import * as os from "node:os";
 import * as fs from "node:fs";
-import { FULL, makeData, QUICK, removeData } from "./data.ts";
-import type { CaseResult, RuntimeResult } from "./cases.ts";
+import { type DataSet, FULL, makeData, QUICK, removeData, type Sizes } from "./data.ts";
+import { type CaseResult, CASES, type RuntimeResult } from "./cases.ts";
 
 const quick = Deno.args.includes("--quick");
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -32,9 +33,15 @@ function needBuilt(file: string): void {
 /** The child process running now, stopped if the bench is interrupted. */
 let running: Deno.ChildProcess | null = null;
 
-async function child(command: string, args: string[]): Promise<string> {
+/** Runs a child to the end and returns its standard output. */
+async function child(
+  command: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<string> {
   running = new Deno.Command(command, {
     args,
+    env,
     cwd: root,
     stdin: "null",
     stdout: "piped",
@@ -46,10 +53,55 @@ async function child(command: string, args: string[]): Promise<string> {
     if (!output.success) {
       throw new Error(`bench: ${command} ${args[0]} ... failed (exit code ${output.code})`);
     }
-    return text.trim().split("\n").at(-1) ?? "";
+    return text;
   } finally {
     running = null;
   }
+}
+
+/** The last line a child printed: the JSON of the floor and of the Bun side. */
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1) ?? "";
+}
+
+/** What `deno bench --json` prints, as far as it is read here. */
+interface DenoBenchReport {
+  runtime: string;
+  benches: { group: string; name: string; results: { ok?: { avg: number } }[] }[];
+}
+
+/**
+ * The Deno side: `deno bench --json bench/mmap_bench.ts` times each case's candidates (their
+ * mean ns per operation, `deno bench`'s headline figure), and each case turns them into rows.
+ */
+async function denoSide(data: DataSet, sizes: Sizes): Promise<RuntimeResult> {
+  const args = ["bench", "--json", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env"];
+  const env = { MMAP_BENCH_DATA: JSON.stringify(data), MMAP_BENCH_QUICK: quick ? "1" : "0" };
+  const report = JSON.parse(
+    await child(Deno.execPath(), [...args, "bench/mmap_bench.ts"], env),
+  ) as DenoBenchReport;
+  const groups = new Map<string, Record<string, number>>();
+  for (const bench of report.benches) {
+    const ok = bench.results[0]?.ok;
+    if (ok === undefined) {
+      throw new Error(`bench: deno bench case ${bench.group} ${bench.name} failed`);
+    }
+    groups.set(bench.group, { ...groups.get(bench.group), [bench.name]: ok.avg });
+  }
+  const cases = CASES.flatMap((definition) => definition.rows(groups.get(definition.id)!, sizes));
+  return { runtime: "deno", version: Deno.version.deno, cases };
+}
+
+/** The Bun side: `bench/cases.ts` under Bun, timed by `bench/timing.ts`. */
+async function bunSide(data: DataSet): Promise<RuntimeResult> {
+  const args = [
+    "run",
+    "bench/cases.ts",
+    "--data",
+    JSON.stringify(data),
+    ...(quick ? ["--quick"] : []),
+  ];
+  return JSON.parse(lastLine(await child("bun", args)));
 }
 
 function bunAvailable(): boolean {
@@ -136,39 +188,35 @@ async function main(): Promise<void> {
     console.error(`mmap bench (${quick ? "quick" : "full"}): generating data...`);
     const data = makeData(sizes);
     dir = data.dir;
-    const mode = quick ? ["--quick"] : [];
-    const json = JSON.stringify(data);
-    const sides: [string, string[]][] = [[Deno.execPath(), [
-      "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "bench/cases.ts",
-      "--data",
-      json,
-      ...mode,
-    ]]];
+    const sides: [string, () => Promise<RuntimeResult>][] = [
+      ["deno bench", () => denoSide(data, sizes)],
+    ];
     if (bunAvailable()) {
-      sides.push(["bun", ["run", "bench/cases.ts", "--data", json, ...mode]]);
+      sides.push(["bun", () => bunSide(data)]);
     } else {
       console.error("  bun not found on PATH: the Bun side is skipped");
     }
     const results: RuntimeResult[] = [];
     const floors: Floor[] = [];
-    for (const [command, args] of sides) {
+    for (const [name, side] of sides) {
       // The floor runs right before each runtime, so a machine that got busier or quieter in
       // between does not skew one runtime's ratios.
       console.error("  native floor...");
-      floors.push(JSON.parse(await child(floorPath, [data.small, ...mode])));
-      results.push(JSON.parse(await child(command, args)));
+      floors.push(
+        JSON.parse(lastLine(await child(floorPath, [data.small, ...(quick ? ["--quick"] : [])]))),
+      );
+      console.error(`  ${name}...`);
+      results.push(await side());
     }
     const versions = results.map((r) => `${r.runtime === "deno" ? "Deno" : "Bun"} ${r.version}`);
     console.log(
       `mmap bench, ${quick ? "quick (small sizes; ratios are rough)" : "full"}: ` +
         `${versions.join(", ")}; ${machine()}`,
     );
-    console.log("Times are medians per operation; ratio = this library's time / the peer's.");
+    console.log(
+      "Times per operation: Deno's are deno bench's means, Bun's and the native floor's the " +
+        "medians of bench/timing.ts; ratio = this library's time / the peer's.",
+    );
     print(rows(results, floors));
     console.log(`(${((performance.now() - started) / 1e3).toFixed(0)} s in all)`);
   } finally {
