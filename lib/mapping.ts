@@ -128,8 +128,9 @@ export const immutableBuffers: boolean = typeof transferToImmutable === "functio
 /**
  * Deno's finalizer watches the original ArrayBuffer; if user code moves the memory with
  * `transfer()` (or `transferToFixedLength()`, `transferToImmutable()`), the original can be
- * collected while the new owner still uses the memory. So a transfer first hands the mapping over: the finalizer lets go of it (each buffer is its own
- * unregister token) and `unmap()` refuses. Mapped buffers get this prototype, made once, rather
+ * collected while the new owner still uses the memory. So a transfer first hands the mapping
+ * over: the finalizer lets go of it (each buffer is its own unregister token) and `unmap()`
+ * refuses. Mapped buffers get this prototype, made once, rather
  * than two closures defined on each buffer: a map call then costs one `setPrototypeOf`.
  */
 const watchedBuffer: object | null = finalizer === null ? null : Object.create(

@@ -36,7 +36,7 @@ import mmap, {
   windows,
 } from "../mod.ts";
 import { native } from "../bindings/load.ts";
-import { runtime, shmName, tempPath, test } from "./harness.ts";
+import { forceGc, runtime, shmName, tempPath, test } from "./harness.ts";
 
 /** `deno task fuzz` sets MMAP_FUZZ_LONG: 20,000 sequences from a random seed. */
 const LONG = process.env.MMAP_FUZZ_LONG !== undefined;
@@ -797,11 +797,8 @@ function unmapAll(world: World): void {
 
 /** Collects garbage until the registry is back to `live` entries (or 50 rounds). */
 async function settle(live: number): Promise<void> {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  const gc = (globalThis as { gc?: () => void }).gc;
   for (let round = 0; round < 50 && native.symbols.mmap_ffi_live_count() > live; round++) {
-    if (bun) bun.gc(true);
-    else gc?.();
+    forceGc();
     await new Promise((resolve) => setTimeout(resolve, round < 5 ? 0 : 10));
   }
 }

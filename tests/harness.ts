@@ -165,14 +165,19 @@ export function rssBytes(): number {
   return kib * 1024;
 }
 
-/** Runs a full garbage collection and lets finalizers run. */
-export async function collectGarbage(): Promise<void> {
+/** Runs one full garbage collection now (finalizers run on a later turn of the event loop). */
+export function forceGc(): void {
   const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
   const gc = (globalThis as { gc?: () => void }).gc;
+  if (bun) bun.gc(true);
+  else if (gc) gc();
+  else throw new Error("run Deno with --v8-flags=--expose-gc");
+}
+
+/** Runs a full garbage collection and lets finalizers run. */
+export async function collectGarbage(): Promise<void> {
   for (let round = 0; round < 3; round++) {
-    if (bun) bun.gc(true);
-    else if (gc) gc();
-    else throw new Error("run Deno with --v8-flags=--expose-gc");
+    forceGc();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
