@@ -5,6 +5,12 @@
 //! (see `status.rs`). A new mapping's address, length and id are written to a caller-supplied
 //! array of `f64` ("out slots"), so JavaScript reads plain numbers. No panic crosses the
 //! boundary: each export runs behind [`guard`].
+//!
+//! Lifetime: a mapping starts with one hold, its owner's. A C caller drops it with
+//! [`mmap_ffi_unmap`]; a JavaScript runtime's buffer over the mapping owns it instead and
+//! drops it from its release hook ([`mmap_ffi_release`] for Bun, the Node-API module in
+//! `napi.rs` for Deno and Node) once the runtime has let go of the memory. The range is
+//! unmapped with the last hold; [`mmap_ffi_retire`] lets go of the file before that.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 #[cfg(not(unix))]
@@ -14,6 +20,7 @@ compile_error!("mmap_ffi supports Unix-like systems (Linux, macOS) only");
 mod os;
 
 mod mapping;
+mod napi;
 mod page;
 mod registry;
 mod status;
@@ -87,6 +94,7 @@ fn report(out: &mut [f64], outcome: Outcome<Mapped>) -> i32 {
             match failure {
                 Failure::Os(error) => out[OUT_SYSCALL] = f64::from(error.syscall as u8),
                 Failure::Refused { file_size, .. } => out[OUT_FILE_SIZE] = file_size as f64,
+                Failure::TooMany { limit } => out[OUT_COUNT] = limit as f64,
             }
             failure.status()
         }
@@ -176,9 +184,12 @@ pub unsafe extern "C" fn mmap_ffi_constants(buf: *mut u8, buf_len: usize) -> u32
         ("OPEN_EXCLUSIVE", OPEN_EXCLUSIVE.into()),
     ];
     let text = catch_unwind(|| {
+        let limit = i64::try_from(mapping::mapping_limit()).unwrap_or(i64::MAX);
         os::constants()
             .into_iter()
             .chain(own)
+            .chain(status::constants())
+            .chain([("MAPPING_LIMIT", limit)])
             .map(|(name, value)| format!("{name}={value}\n"))
             .collect::<String>()
     })
@@ -358,9 +369,10 @@ pub unsafe extern "C" fn mmap_ffi_shm_unlink(
     })
 }
 
-/// Unmaps the live mapping at `address` with this `id`. An address or id this library did not
-/// hand out, or one already unmapped, is refused with `NOT_LIVE`; nothing is unmapped then.
-/// On failure the system call is written to `out` (which may be null).
+/// Drops the caller's hold on the mapping at `address` with this `id` (the hold it was made
+/// with, or one added by [`mmap_ffi_hold`]) and unmaps it if that was the last. An address or
+/// id this library did not hand out, or one already unmapped, is refused with `NOT_LIVE`;
+/// nothing changes then. On failure the system call is written to `out` (which may be null).
 ///
 /// # Safety
 /// `out` must be null or point to `out_len` writable `f64`s.
@@ -372,15 +384,38 @@ pub unsafe extern "C" fn mmap_ffi_unmap(
     out_len: usize,
 ) -> i32 {
     guard(|| {
-        let outcome = mapping::unmap(address, id);
+        let outcome = mapping::release(address, id);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
+}
+
+/// Adds a hold on the live mapping at `address`: its range stays reserved until the hold is
+/// dropped with [`mmap_ffi_unmap`]. For a runtime whose built-ins keep using memory after its
+/// buffer is gone (Node: they keep the JavaScript object, not the memory), the library holds
+/// the range until the object is collected too.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_hold(
+    address: usize,
+    id: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::hold(address, id);
         // SAFETY: forwarded from the caller.
         unsafe { report_status(out, out_len, outcome) }
     })
 }
 
 /// Flushes `length` bytes from `offset` of the live mapping at `address` (with this `id`) to
-/// its file with `msync(flags)`; the start is rounded down to a page boundary. On failure the
-/// system call is written to `out` (which may be null).
+/// its file with `msync(flags)`; the start is rounded down to a page boundary. Safe to call
+/// from another thread (Deno's `nonblocking`): the mapping is held while `msync` runs, so a
+/// release meanwhile unmaps it only afterwards. Pass an `out` no other call uses meanwhile, or
+/// null; on failure the system call is written to it.
 ///
 /// # Safety
 /// `out` must be null or point to `out_len` writable `f64`s.
@@ -399,25 +434,6 @@ pub unsafe extern "C" fn mmap_ffi_sync(
         // SAFETY: forwarded from the caller.
         unsafe { report_status(out, out_len, outcome) }
     })
-}
-
-/// Like [`mmap_ffi_sync`]; declared separately so runtimes can call it off the main thread
-/// (Deno's `nonblocking`). Pass an `out` buffer no other call uses meanwhile, or null.
-///
-/// # Safety
-/// `out` must be null or point to `out_len` writable `f64`s.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mmap_ffi_flush(
-    address: usize,
-    id: u64,
-    offset: usize,
-    length: usize,
-    flags: i32,
-    out: *mut f64,
-    out_len: usize,
-) -> i32 {
-    // SAFETY: forwarded from the caller.
-    unsafe { mmap_ffi_sync(address, id, offset, length, flags, out, out_len) }
 }
 
 /// Gives the kernel `advice` (an `MADV_*` value from [`mmap_ffi_constants`]) about `length`
@@ -528,11 +544,17 @@ pub unsafe extern "C" fn mmap_ffi_residency(
     })
 }
 
-/// Resizes the live mapping at `address` to `new_length` bytes (`mremap`; the mapping may
-/// move) and writes its new address, length and id as a map call does; the old address and id
-/// stop being live. `source` (`SOURCE_*`) and `name` say where the pages come from: a file or
-/// shared-memory object is reopened to check, and grow to `grow_to` bytes if that is larger
-/// (0: never), its size. Where the OS has no `mremap` the status is `ENOSYS`.
+/// Starts resizing the live mapping at `address` to `new_length` bytes and writes the new
+/// mapping's address, length and id as a map call does. Everything that can fail happens here,
+/// with the old mapping untouched; a failure after growing the file puts its size back.
+/// `source` (`SOURCE_*`) and `name` say where the pages come from: a file or shared-memory
+/// object is reopened to check (and grow to `grow_to` bytes if that is larger; 0: never) its
+/// size.
+///
+/// A shared file or shared-memory mapping is mapped anew and is complete: release the old one
+/// as usual. For any other (private, or anonymous) the status is 0 and `out[OUT_COUNT]` is 1:
+/// the new mapping has no data yet and the old one has an extra hold. Let go of the old
+/// mapping (drop your hold, or your buffer's), then call [`mmap_ffi_move`].
 ///
 /// # Safety
 /// `name` must be null or point to `name_len` readable bytes; `out` to `out_len` `f64`s.
@@ -569,16 +591,45 @@ pub unsafe extern "C" fn mmap_ffi_resize(
                 );
             }
         };
-        report(
-            out,
-            mapping::resize(address, id, new_length, source, grow_to),
-        )
+        let resized = mapping::resize(address, id, new_length, source, grow_to);
+        let moves = matches!(resized, Ok((_, true)));
+        let status = report(out, resized.map(|(mapped, _)| mapped));
+        if moves {
+            out[OUT_COUNT] = 1.0;
+        }
+        status
     })
 }
 
-/// Lets go of the pages of the live mapping at `address` but keeps its address range, as
-/// zero pages that may only be read, until [`mmap_ffi_unmap`]. For buffers a runtime cannot
-/// detach (immutable ArrayBuffers), so their views read zeros instead of faulting.
+/// Finishes [`mmap_ffi_resize`] of a private or anonymous mapping: carries the old mapping's
+/// bytes (`address`, `id`) over to the new one (`to`, `to_id`) and drops the hold the resize
+/// took. When nothing else holds the old range, the kernel moves its pages (`mremap`) and the
+/// old mapping is gone; otherwise the pages that differ are copied, and the old mapping is
+/// retired (see [`mmap_ffi_retire`]) until its last hold is dropped.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_move(
+    address: usize,
+    id: u64,
+    to: usize,
+    to_id: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        let outcome = mapping::move_pages(address, id, to, to_id);
+        // SAFETY: forwarded from the caller.
+        unsafe { report_status(out, out_len, outcome) }
+    })
+}
+
+/// Lets go of the file (or shared memory) behind the live mapping at `address` at once: its
+/// pages become private anonymous zero pages, readable and writable, so whatever still uses the
+/// range (a runtime's pending operation, a buffer that could not be detached) touches harmless
+/// memory, never the file and never another mapping. The range stays reserved until its last
+/// hold is dropped. A mapping already unmapped (its runtime let go of it) is `NOT_LIVE`.
 ///
 /// # Safety
 /// `out` must be null or point to `out_len` writable `f64`s.
@@ -596,21 +647,23 @@ pub unsafe extern "C" fn mmap_ffi_retire(
     })
 }
 
-/// How many mappings made by this library are live.
+/// How many mappings made by this library still hold an address range (retired ones too).
 #[unsafe(no_mangle)]
 pub extern "C" fn mmap_ffi_live_count() -> u32 {
-    let count = catch_unwind(registry::count).unwrap_or(0);
+    let count = catch_unwind(|| registry::lock().len()).unwrap_or(0);
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
 /// A deallocator for runtimes that call one when the garbage collector frees a buffer (Bun's
-/// `toArrayBuffer`): unmaps the mapping at `bytes` if `context` is still its id. A mapping
-/// already unmapped explicitly (or an address reused since) is left alone. `bytes` is only
-/// looked up in the registry, never dereferenced.
+/// `toArrayBuffer`): drops the hold of the buffer over the mapping at `bytes` if `context` is
+/// still its id, which unmaps it unless something else holds it. Anything else (an address
+/// unmapped already, or reused since) is left alone. `bytes` is only looked up in the
+/// registry, never dereferenced. Safe on any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn mmap_ffi_release(bytes: *mut c_void, context: *mut c_void) {
     let _ = guard(|| {
-        mapping::unmap(bytes as usize, context as usize as u64).map_or_else(Failure::status, |()| 0)
+        mapping::release(bytes as usize, context as usize as u64)
+            .map_or_else(Failure::status, |()| 0)
     });
 }
 

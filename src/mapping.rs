@@ -1,11 +1,18 @@
 //! The mapping operations in safe Rust: what each C export does once its arguments are decoded.
+//!
+//! Lifetime: a mapping is made with one hold (see `registry`). [`release`] drops a hold and
+//! unmaps the range when none is left; [`hold`] adds one; [`retire`] lets go of the file at
+//! once (the pages become anonymous zero pages) while the range waits for its last hold. An
+//! operation that runs off the caller's thread ([`sync`]) holds the range while it runs.
 
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::LazyLock;
 
 use crate::os::{self, OpenOptions, OsError};
+use crate::page;
+use crate::registry::{self, Entry, Registry};
 use crate::status;
-use crate::{page, registry};
 
 /// Addresses and lengths travel to JavaScript as numbers, exact only below 2^53.
 const MAX_EXACT: usize = 1 << 53;
@@ -17,6 +24,8 @@ pub enum Failure {
     Os(OsError),
     /// A library refusal (a negative status from [`status`]); the file size where it matters.
     Refused { status: i32, file_size: u64 },
+    /// The library already holds as many mappings as it allows (see [`mapping_limit`]).
+    TooMany { limit: usize },
 }
 
 impl Failure {
@@ -32,6 +41,7 @@ impl Failure {
         match self {
             Failure::Os(error) => error.errno,
             Failure::Refused { status, .. } => status,
+            Failure::TooMany { .. } => status::MAPPING_LIMIT,
         }
     }
 }
@@ -54,12 +64,23 @@ pub struct Request {
     pub offset: u64,
 }
 
-/// A new live mapping.
+/// A new mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mapped {
     pub address: usize,
     pub length: usize,
     pub id: u64,
+}
+
+/// How many mappings (retired ones included) the library keeps at most: three quarters of the
+/// kernel's per-process limit, so the runtime itself (its heap, its threads) always has room.
+/// Past the kernel's limit every `mmap` fails, the runtime's own included, and V8 aborts.
+pub static MAPPING_LIMIT: LazyLock<usize> =
+    LazyLock::new(|| os::max_map_count().map_or(usize::MAX, |count| count - count / 4));
+
+/// The limit in force; see [`MAPPING_LIMIT`].
+pub fn mapping_limit() -> usize {
+    *MAPPING_LIMIT
 }
 
 fn check_request(request: &Request) -> Outcome<()> {
@@ -125,27 +146,65 @@ fn fitted_length(request: Request, file_size: u64) -> Outcome<usize> {
     Ok(request.length)
 }
 
+/// Refuses a new mapping once the library holds [`mapping_limit`] of them.
+fn check_limit() -> Outcome<()> {
+    let limit = mapping_limit();
+    if registry::lock().len() >= limit {
+        return Err(Failure::TooMany { limit });
+    }
+    Ok(())
+}
+
 fn map_range(
     fd: RawFd,
     length: usize,
     request: Request,
     identity: Option<(u64, u64)>,
 ) -> Outcome<Mapped> {
+    check_limit()?;
     let (aligned_offset, delta) = page::split_offset(request.offset);
     let base_length = length + delta;
+    // The new range is nobody else's until it is registered, so the lock is not held while
+    // the kernel maps (and, with MAP_POPULATE, reads) it.
     let base = os::mmap(base_length, request.prot, request.flags, fd, aligned_offset)?;
-    let address = base + delta;
-    if address + length > MAX_EXACT {
-        // SAFETY: the range was mapped just above and nothing has seen it yet.
-        unsafe { os::munmap(base, base_length) }?;
-        return Err(Failure::refused(status::ADDRESS_TOO_HIGH));
-    }
-    let id = registry::insert(registry::NewEntry {
-        address,
-        length,
+    let placed = Placed {
         base,
         base_length,
+        delta,
+    };
+    register(&mut registry::lock(), placed, length, request, identity)
+}
+
+/// A range the kernel mapped, and where the caller's view starts in it.
+#[derive(Clone, Copy, Debug)]
+struct Placed {
+    base: usize,
+    base_length: usize,
+    delta: usize,
+}
+
+/// Records a range just mapped for the caller (unmapping it if its address cannot travel to
+/// JavaScript exactly).
+fn register(
+    registry: &mut Registry,
+    placed: Placed,
+    length: usize,
+    request: Request,
+    identity: Option<(u64, u64)>,
+) -> Outcome<Mapped> {
+    let address = placed.base + placed.delta;
+    if address + length > MAX_EXACT {
+        // SAFETY: the range was mapped by the caller and nothing has seen it yet.
+        unsafe { os::munmap(placed.base, placed.base_length) }?;
+        return Err(Failure::refused(status::ADDRESS_TOO_HIGH));
+    }
+    let id = registry.insert(registry::NewEntry {
+        address,
+        length,
+        base: placed.base,
+        base_length: placed.base_length,
         flags: request.flags,
+        prot: request.prot,
         file_offset: request.offset,
         identity,
     });
@@ -156,13 +215,15 @@ fn map_range(
     })
 }
 
-/// Grows an open regular file to `size` bytes if it is shorter.
-fn grow(fd: &OwnedFd, size: u64) -> Outcome<()> {
+/// Grows an open regular file to `size` bytes if it is shorter; returns its size before, if it
+/// grew, so a later failure can put it back.
+fn grow(fd: &OwnedFd, size: u64) -> Outcome<Option<u64>> {
     let info = os::fstat(fd.as_raw_fd())?;
     if info.regular && info.size < size {
         os::ftruncate(fd, size)?;
+        return Ok(Some(info.size));
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Opens a file or shared-memory object with `open`, grows it to `grow_to` bytes if that is
@@ -217,23 +278,76 @@ pub fn unlink_shm(name: &CStr) -> Outcome<()> {
     Ok(())
 }
 
-/// Unmaps the live mapping at `address` with this `id`.
-pub fn unmap(address: usize, id: u64) -> Outcome<()> {
-    let entry = registry::take(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
-    // SAFETY: the registry held this range, so this library mapped it and has not unmapped it;
-    // the caller (the TypeScript side) detached every view before asking.
-    if let Err(error) = unsafe { os::munmap(entry.base, entry.base_length) } {
-        registry::restore(address, entry);
-        return Err(error.into());
-    }
+/// Adds a hold on the live mapping at `address`: its range stays reserved until the hold is
+/// dropped with [`release`].
+pub fn hold(address: usize, id: u64) -> Outcome<()> {
+    let mut registry = registry::lock();
+    let entry = registry
+        .live(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    entry.holds = entry
+        .holds
+        .checked_add(1)
+        .ok_or(Failure::refused(status::INVALID_ARGUMENT))?;
     Ok(())
 }
 
-/// The page-aligned range covering `length` bytes at `offset` of the live mapping at `address`.
+/// Drops a hold on the mapping at `address` (live or retired) and unmaps its range when it was
+/// the last: the caller's own hold, a runtime buffer's (from its release hook), or a hold added
+/// with [`hold`].
+pub fn release(address: usize, id: u64) -> Outcome<()> {
+    let mut registry = registry::lock();
+    let entry = registry
+        .get_mut(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    if entry.holds > 1 {
+        entry.holds -= 1;
+        return Ok(());
+    }
+    // SAFETY: the registry held this range with no other hold left, so this library mapped it,
+    // nothing it handed the range to uses it any more, and the lock keeps other threads from
+    // seeing the entry without the range.
+    unsafe { os::munmap(entry.base, entry.base_length) }?;
+    registry.remove(address);
+    Ok(())
+}
+
+/// Lets go of the file (or shared memory) behind the live mapping at `address` at once: its
+/// pages become anonymous zero pages that whatever still uses the range may read and write
+/// harmlessly. The range itself stays reserved until the last hold is dropped.
+pub fn retire(address: usize, id: u64) -> Outcome<()> {
+    let mut registry = registry::lock();
+    let entry = registry
+        .live(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    // SAFETY: the registry holds this range, so replacing it affects only our own pages; the
+    // lock keeps a release on another thread from unmapping it meanwhile.
+    unsafe { os::replace_with_zero_pages(entry.base, entry.base_length) }?;
+    entry.retired = true;
+    Ok(())
+}
+
+/// Marks the live mapping at `address` as wrapped by a runtime buffer, which from now on owns
+/// the first hold; refuses a second wrap (two buffers could not share one hold).
+pub fn mark_wrapped(address: usize, id: u64, length: usize) -> Outcome<()> {
+    let mut registry = registry::lock();
+    let entry = registry
+        .live(address, id)
+        .filter(|entry| entry.length == length && !entry.wrapped)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    entry.wrapped = true;
+    Ok(())
+}
+
+/// The page-aligned range covering `length` bytes at `offset` of `entry`, mapped at `address`.
 /// The start is rounded down to its page; that page belongs to the same mapping, which itself
 /// starts on a page boundary.
-fn page_range(address: usize, id: u64, offset: usize, length: usize) -> Outcome<(usize, usize)> {
-    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+fn page_range(
+    entry: &Entry,
+    address: usize,
+    offset: usize,
+    length: usize,
+) -> Outcome<(usize, usize)> {
     let end = offset.checked_add(length);
     if end.is_none_or(|end| end > entry.length) {
         return Err(Failure::refused(status::OUT_OF_RANGE));
@@ -242,15 +356,43 @@ fn page_range(address: usize, id: u64, offset: usize, length: usize) -> Outcome<
     Ok((start, length + delta))
 }
 
+/// Runs `call` on the page range of `length` bytes at `offset` of the live mapping at `address`,
+/// with the registry locked (so the range cannot be unmapped meanwhile).
+fn with_live_range<T>(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    call: impl FnOnce(&mut Entry, usize, usize) -> Outcome<T>,
+) -> Outcome<T> {
+    let mut registry = registry::lock();
+    let entry = registry
+        .live(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    let (start, length) = page_range(entry, address, offset, length)?;
+    call(entry, start, length)
+}
+
 /// Flushes `length` bytes at `offset` within the live mapping at `address` to its file; the
-/// start is rounded down to a page for the system call.
+/// start is rounded down to a page for the system call. The range is held, not locked, while
+/// `msync` runs (it may wait for the disk, and may run on a thread of its own): a release
+/// meanwhile leaves the unmapping to the end of the flush.
 pub fn sync(address: usize, id: u64, offset: usize, length: usize, flags: i32) -> Outcome<()> {
     if flags & !os::ALLOWED_MSYNC != 0 || flags & os::MSYNC_EXCLUSIVE == os::MSYNC_EXCLUSIVE {
         return Err(Failure::refused(status::INVALID_ARGUMENT));
     }
-    let (start, length) = page_range(address, id, offset, length)?;
-    // SAFETY: the range lies within a live mapping of ours and starts on a page boundary.
-    unsafe { os::msync(start, length, flags) }?;
+    let (start, length) = with_live_range(address, id, offset, length, |entry, start, length| {
+        entry.holds = entry
+            .holds
+            .checked_add(1)
+            .ok_or(Failure::refused(status::INVALID_ARGUMENT))?;
+        Ok((start, length))
+    })?;
+    // SAFETY: the hold keeps the range mapped (by us: the file's pages, or zero pages once
+    // retired) until it is released below; msync changes no contents.
+    let flushed = unsafe { os::msync(start, length, flags) };
+    release(address, id)?;
+    flushed?;
     Ok(())
 }
 
@@ -259,18 +401,20 @@ pub fn advise(address: usize, id: u64, offset: usize, length: usize, advice: i32
     if !os::advice_allowed(advice) {
         return Err(Failure::refused(status::INVALID_ARGUMENT));
     }
-    let (start, length) = page_range(address, id, offset, length)?;
-    // SAFETY: the range lies within a live mapping of ours and the advice is allowed.
-    unsafe { os::madvise(start, length, advice) }?;
-    Ok(())
+    with_live_range(address, id, offset, length, |_, start, length| {
+        // SAFETY: the range lies within a live mapping of ours and the advice is allowed.
+        unsafe { os::madvise(start, length, advice) }?;
+        Ok(())
+    })
 }
 
 /// Locks (`lock`) or unlocks a range of a live mapping in memory.
 pub fn lock(address: usize, id: u64, offset: usize, length: usize, lock: bool) -> Outcome<()> {
-    let (start, length) = page_range(address, id, offset, length)?;
-    // SAFETY: the range lies within a live mapping of ours.
-    unsafe { os::mlock(start, length, lock) }?;
-    Ok(())
+    with_live_range(address, id, offset, length, |_, start, length| {
+        // SAFETY: the range lies within a live mapping of ours.
+        unsafe { os::mlock(start, length, lock) }?;
+        Ok(())
+    })
 }
 
 /// Changes the protection of a whole live mapping.
@@ -278,9 +422,13 @@ pub fn protect(address: usize, id: u64, prot: i32) -> Outcome<()> {
     if prot & !os::ALLOWED_PROT != 0 {
         return Err(Failure::refused(status::INVALID_ARGUMENT));
     }
-    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+    let mut registry = registry::lock();
+    let entry = registry
+        .live(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
     // SAFETY: the registry holds this range, so it is ours.
     unsafe { os::mprotect(entry.base, entry.base_length, prot) }?;
+    entry.prot = prot;
     Ok(())
 }
 
@@ -293,20 +441,21 @@ pub fn residency(
     length: usize,
     pages: &mut [u8],
 ) -> Outcome<(usize, usize)> {
-    let (start, length) = page_range(address, id, offset, length)?;
-    let count = length.div_ceil(page::size());
-    let Some(pages) = pages.get_mut(..count) else {
-        return Err(Failure::refused(status::INVALID_ARGUMENT));
-    };
-    if count > 0 {
-        // SAFETY: the range lies within a live mapping of ours; `pages` has a byte a page.
-        unsafe { os::mincore(start, length, pages) }?;
-    }
-    for page in pages.iter_mut() {
-        *page &= 1;
-    }
-    let resident = pages.iter().filter(|page| **page == 1).count();
-    Ok((count, resident))
+    with_live_range(address, id, offset, length, |_, start, length| {
+        let count = length.div_ceil(page::size());
+        let Some(pages) = pages.get_mut(..count) else {
+            return Err(Failure::refused(status::INVALID_ARGUMENT));
+        };
+        if count > 0 {
+            // SAFETY: the range lies within a live mapping of ours; `pages` has a byte a page.
+            unsafe { os::mincore(start, length, pages) }?;
+        }
+        for page in pages.iter_mut() {
+            *page &= 1;
+        }
+        let resident = pages.iter().filter(|page| **page == 1).count();
+        Ok((count, resident))
+    })
 }
 
 /// Where a mapping's pages come from, for [`resize`]: resizing a file or shared-memory mapping
@@ -318,27 +467,46 @@ pub enum Source<'a> {
     SharedMemory(&'a CStr),
 }
 
-/// Checks that the source is still the file or object mapped (`identity`, when known) and that
-/// `file_offset + length` bytes fit in it, growing it to `grow_to` first if that is larger (0:
+/// The source of a mapping being resized, open and checked.
+struct Fitted {
+    fd: OwnedFd,
+    /// The file's size before it was grown for the resize, to put back if a later step fails.
+    grown_from: Option<u64>,
+}
+
+impl Fitted {
+    /// Undoes the growth (best effort: the resize is failing anyway).
+    fn undo(&self) {
+        if let Some(size) = self.grown_from {
+            let _ = os::ftruncate(&self.fd, size);
+        }
+    }
+}
+
+/// Reopens the source and checks that it is still the file or object mapped (`identity`, when
+/// known) and that `end` bytes fit in it, growing it to `grow_to` first if that is larger (0:
 /// never). A name that now leads elsewhere (a file replaced by rename, an object unlinked and
 /// made again) is refused: its size says nothing about the mapped one, and pages past the end
 /// of that one would raise SIGBUS. So is growing a mapping of something that is not a regular
 /// file (a device such as /dev/zero, whose shared pages past the mapped length raise SIGBUS):
-/// its size is unknown.
+/// its size is unknown. Returns `None` for anonymous memory.
 fn fit_source(
     source: Source,
-    identity: Option<(u64, u64)>,
-    write: bool,
+    entry: &Entry,
     grow_to: u64,
     end: u64,
     grows: bool,
-) -> Outcome<()> {
+) -> Outcome<Option<Fitted>> {
+    // Mapping a shared source writable again needs it open for writing, as growing it does.
+    let shared_write =
+        entry.flags & os::SHARING_FLAGS[0] != 0 && entry.prot & libc::PROT_WRITE != 0;
     let options = OpenOptions {
-        write,
+        write: grow_to > 0 || shared_write,
         ..OpenOptions::default()
     };
+    let identity = entry.identity;
     let fd = match source {
-        Source::Anonymous => return Ok(()),
+        Source::Anonymous => return Ok(None),
         Source::File(path) => os::open(path, options)?,
         Source::SharedMemory(name) => os::shm_open(name, options)?,
     };
@@ -347,80 +515,187 @@ fn fit_source(
     {
         return Err(Failure::refused(status::SOURCE_REPLACED));
     }
-    if grow_to > 0 {
-        grow(&fd, grow_to)?;
+    let grown_from = if grow_to > 0 {
+        grow(&fd, grow_to)?
+    } else {
+        None
+    };
+    let fitted = Fitted { fd, grown_from };
+    let checked = (|| {
+        let info = os::fstat(fitted.fd.as_raw_fd())?;
+        if !info.regular && grows {
+            return Err(Failure::refused(status::DEVICE_CANNOT_GROW));
+        }
+        if info.regular && end > info.size {
+            return Err(Failure::Refused {
+                status: status::PAST_END_OF_FILE,
+                file_size: info.size,
+            });
+        }
+        Ok(())
+    })();
+    match checked {
+        Ok(()) => Ok(Some(fitted)),
+        Err(failure) => {
+            fitted.undo();
+            Err(failure)
+        }
     }
-    let info = os::fstat(fd.as_raw_fd())?;
-    if !info.regular && grows {
-        return Err(Failure::refused(status::DEVICE_CANNOT_GROW));
-    }
-    if info.regular && end > info.size {
-        return Err(Failure::Refused {
-            status: status::PAST_END_OF_FILE,
-            file_size: info.size,
-        });
-    }
-    Ok(())
 }
 
-/// Resizes the live mapping at `address` to `new_length` bytes (the kernel may move it) and
-/// returns it under a new id; the old address and id are no longer live. A file or
-/// shared-memory source is grown to `grow_to` bytes first if that is larger (0: never).
+/// Starts resizing the live mapping at `address` to `new_length` bytes: everything that can
+/// fail happens here, while the old mapping is untouched, and a failure puts back what was
+/// done (a grown file's size). Returns the new mapping.
+///
+/// A shared file or shared-memory mapping maps its source anew: the data is in the source, so
+/// the new mapping is complete and the caller unmaps the old one as any other. Every other
+/// mapping (private, or anonymous) gets a new range of the right kind and size, and a hold on
+/// the old one; the caller then lets go of the old mapping's buffer and calls [`move_pages`],
+/// which carries the bytes over. A file or shared-memory source is reopened to check (and grow
+/// to `grow_to` bytes if that is larger; 0: never) its size. The flag says whether
+/// [`move_pages`] must follow.
 pub fn resize(
     address: usize,
     id: u64,
     new_length: usize,
     source: Source,
     grow_to: u64,
-) -> Outcome<Mapped> {
-    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
+) -> Outcome<(Mapped, bool)> {
+    let entry = *registry::lock()
+        .live(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
     let anonymous = entry.flags & os::MAP_ANONYMOUS != 0;
     if new_length == 0 || new_length > MAX_EXACT || anonymous != matches!(source, Source::Anonymous)
     {
         return Err(Failure::refused(status::INVALID_ARGUMENT));
     }
     let shared = entry.flags & os::SHARING_FLAGS[0] != 0;
-    if anonymous && shared && new_length > entry.length {
+    let grows = new_length > entry.length;
+    if anonymous && shared && grows {
         return Err(Failure::refused(status::CANNOT_GROW));
     }
     let end = entry.file_offset.saturating_add(new_length as u64);
-    let grows = new_length > entry.length;
-    fit_source(source, entry.identity, grow_to > 0, grow_to, end, grows)?;
-    let delta = address - entry.base;
-    let entry = registry::take(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
-    // SAFETY: the registry held this range, so it is ours; the caller detaches every view of
-    // the old range once this returns.
-    let base = match unsafe { os::mremap(entry.base, entry.base_length, new_length + delta) } {
-        Ok(base) => base,
-        Err(error) => {
-            registry::restore(address, entry);
-            return Err(error.into());
-        }
-    };
-    let address = base + delta;
-    let id = registry::insert(registry::NewEntry {
-        address,
+    let fitted = fit_source(source, &entry, grow_to, end, grows)?;
+    let fd = fitted.as_ref().map_or(-1, |fitted| fitted.fd.as_raw_fd());
+    let request = Request {
         length: new_length,
-        base,
-        base_length: new_length + delta,
+        prot: entry.prot,
         flags: entry.flags,
-        file_offset: entry.file_offset,
-        identity: entry.identity,
+        offset: entry.file_offset,
+    };
+    let moves = moves_pages(&entry);
+    let made = map_range(fd, new_length, request, entry.identity).and_then(|mapped| {
+        if moves {
+            // The old range must outlive its buffer until `move_pages` has carried it over.
+            if let Err(failure) = hold(address, id) {
+                let _ = release(mapped.address, mapped.id);
+                return Err(failure);
+            }
+        }
+        Ok((mapped, moves))
     });
-    Ok(Mapped {
-        address,
-        length: new_length,
-        id,
-    })
+    if made.is_err()
+        && let Some(fitted) = &fitted
+    {
+        fitted.undo();
+    }
+    made
 }
 
-/// Lets go of the pages of the live mapping at `address` but keeps its address range, filled
-/// with zero pages that may only be read, until [`unmap`] frees it. For buffers that cannot be
-/// detached (immutable ArrayBuffers): views over them then read zeros instead of faulting.
-pub fn retire(address: usize, id: u64) -> Outcome<()> {
-    let entry = registry::get(address, id).ok_or(Failure::refused(status::NOT_LIVE))?;
-    // SAFETY: the registry holds this range, so replacing it affects only our own pages.
-    unsafe { os::replace_with_zero_pages(entry.base, entry.base_length) }?;
+/// Whether resizing this mapping carries its pages over with [`move_pages`]: all but shared
+/// mappings of a file or shared-memory object, whose data is in their source.
+fn moves_pages(entry: &Entry) -> bool {
+    let shared = entry.flags & os::SHARING_FLAGS[0] != 0;
+    let anonymous = entry.flags & os::MAP_ANONYMOUS != 0;
+    !shared || anonymous
+}
+
+/// Finishes a [`resize`] of a private or anonymous mapping: carries the bytes of the old
+/// mapping (`address`, `id`) over to the new one (`to`, `to_id`) and drops the hold `resize`
+/// took. If that hold was the old range's last (nothing else uses it: its buffer was let go and
+/// no operation holds it), the kernel moves the pages themselves into the new range
+/// (`mremap`), and the old range is gone. Otherwise the pages that differ are copied and the old
+/// mapping is retired (its range stays, as zero pages, until its last hold goes). Cannot fail
+/// once both mappings are live, so a resize never stops halfway.
+pub fn move_pages(address: usize, id: u64, to: usize, to_id: u64) -> Outcome<()> {
+    let mut registry = registry::lock();
+    let old = *registry
+        .live(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    let new = *registry
+        .live(to, to_id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    let same_kind =
+        moves_pages(&old) && old.flags == new.flags && address - old.base == to - new.base;
+    if !same_kind {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    if old.holds == 1 {
+        // SAFETY: the registry holds both ranges, nothing uses the old one (this was its last
+        // hold) and nothing has seen the new one; MREMAP_FIXED replaces only the new range.
+        let moved =
+            unsafe { os::mremap_fixed(old.base, old.base_length, new.base_length, new.base) };
+        if moved.is_ok() {
+            registry.remove(address);
+            return Ok(());
+        }
+    }
+    // SAFETY: both ranges are live mappings of ours (the lock keeps them so) and distinct.
+    unsafe { copy_changed_pages(&old, address, &new, to) }?;
+    // SAFETY: the registry holds the old range, so replacing it affects only our own pages.
+    unsafe { os::replace_with_zero_pages(old.base, old.base_length) }?;
+    let entry = registry
+        .get_mut(address, id)
+        .ok_or(Failure::refused(status::NOT_LIVE))?;
+    entry.retired = true;
+    drop(registry);
+    release(address, id)
+}
+
+/// Copies the bytes of `old` (seen at `from`) into `new` (seen at `to`), a page at a time and
+/// only where they differ, so pages the new mapping already has (zeros, or the file's) stay
+/// shared and unallocated. Makes each range readable or writable for the copy if its protection
+/// says otherwise, and restores it.
+///
+/// # Safety
+/// Both must be live mappings of ours, distinct, and kept so by the caller.
+unsafe fn copy_changed_pages(old: &Entry, from: usize, new: &Entry, to: usize) -> Outcome<()> {
+    let length = old.length.min(new.length);
+    let readable = libc::PROT_READ;
+    let writable = libc::PROT_READ | libc::PROT_WRITE;
+    let set = |entry: &Entry, prot| {
+        // SAFETY: the caller guarantees the range is ours.
+        unsafe { os::mprotect(entry.base, entry.base_length, prot) }
+    };
+    if old.prot & readable != readable {
+        set(old, old.prot | readable)?;
+    }
+    if new.prot & writable != writable {
+        set(new, writable)?;
+    }
+    let page = page::size();
+    let mut at = 0;
+    while at < length {
+        let chunk = page.min(length - at);
+        // SAFETY: both ranges are mapped for `length` bytes and readable (made so above).
+        let (source, target) = unsafe {
+            (
+                std::slice::from_raw_parts((from + at) as *const u8, chunk),
+                std::slice::from_raw_parts((to + at) as *const u8, chunk),
+            )
+        };
+        if source != target {
+            // SAFETY: as above; the new range is writable and does not overlap the old one.
+            unsafe { os::copy(from + at, to + at, chunk) };
+        }
+        at += chunk;
+    }
+    if old.prot & readable != readable {
+        set(old, old.prot)?;
+    }
+    if new.prot & writable != writable {
+        set(new, new.prot)?;
+    }
     Ok(())
 }
 
@@ -441,12 +716,61 @@ mod tests {
     fn anonymous_mapping_round_trip() {
         let mapped = map_fd(-1, anonymous(10_000)).unwrap();
         assert_eq!(mapped.length, 10_000);
-        assert!(registry::get(mapped.address, mapped.id).is_some());
-        unmap(mapped.address, mapped.id).unwrap();
+        assert!(registry::lock().live(mapped.address, mapped.id).is_some());
+        release(mapped.address, mapped.id).unwrap();
         assert_eq!(
-            unmap(mapped.address, mapped.id),
+            release(mapped.address, mapped.id),
             Err(Failure::refused(status::NOT_LIVE))
         );
+    }
+
+    #[test]
+    fn the_range_is_unmapped_with_the_last_hold() {
+        let mapped = map_fd(-1, anonymous(4096)).unwrap();
+        hold(mapped.address, mapped.id).unwrap();
+        release(mapped.address, mapped.id).unwrap();
+        assert!(
+            registry::lock().live(mapped.address, mapped.id).is_some(),
+            "one hold left"
+        );
+        release(mapped.address, mapped.id).unwrap();
+        assert!(
+            registry::lock()
+                .get_mut(mapped.address, mapped.id)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_retired_mapping_refuses_everything_but_release() {
+        let mapped = map_fd(-1, anonymous(4096)).unwrap();
+        retire(mapped.address, mapped.id).unwrap();
+        let not_live = Err(Failure::refused(status::NOT_LIVE));
+        assert_eq!(retire(mapped.address, mapped.id), not_live);
+        assert_eq!(hold(mapped.address, mapped.id), not_live);
+        assert_eq!(
+            sync(mapped.address, mapped.id, 0, 1, libc::MS_SYNC),
+            not_live
+        );
+        assert_eq!(
+            protect(mapped.address, mapped.id, libc::PROT_READ),
+            not_live
+        );
+        release(mapped.address, mapped.id).unwrap();
+    }
+
+    #[test]
+    fn a_mapping_is_wrapped_at_most_once() {
+        let mapped = map_fd(-1, anonymous(4096)).unwrap();
+        let not_live = Err(Failure::refused(status::NOT_LIVE));
+        assert_eq!(
+            mark_wrapped(mapped.address, mapped.id, 4095),
+            not_live,
+            "wrong length"
+        );
+        mark_wrapped(mapped.address, mapped.id, 4096).unwrap();
+        assert_eq!(mark_wrapped(mapped.address, mapped.id, 4096), not_live);
+        release(mapped.address, mapped.id).unwrap();
     }
 
     #[test]
@@ -520,6 +844,21 @@ mod tests {
             sync(mapped.address, mapped.id + 1, 0, 1, libc::MS_SYNC),
             Err(Failure::refused(status::NOT_LIVE))
         );
-        unmap(mapped.address, mapped.id).unwrap();
+        assert_eq!(
+            registry::lock()
+                .live(mapped.address, mapped.id)
+                .map(|e| e.holds),
+            Some(1),
+            "sync gave its hold back"
+        );
+        release(mapped.address, mapped.id).unwrap();
+    }
+
+    #[test]
+    fn the_mapping_limit_leaves_the_kernel_room() {
+        if let Some(count) = os::max_map_count() {
+            assert!(mapping_limit() < count);
+            assert!(mapping_limit() >= count / 2);
+        }
     }
 }

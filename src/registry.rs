@@ -1,14 +1,20 @@
-//! The registry of live mappings: every mapping this library made and has not yet unmapped.
+//! The registry of mappings this library made and has not yet given back to the OS.
 //!
-//! Unmap and sync act only on an address found here with the matching id, so a foreign or stale
-//! address (or a stale id for an address the kernel handed out again) is refused instead of
-//! touching memory the library does not own.
+//! Every operation acts only on an address found here with the matching id, so a foreign or
+//! stale address (or a stale id for an address the kernel handed out again) is refused instead
+//! of touching memory the library does not own.
+//!
+//! An entry counts its *holds*: reasons to keep its address range. The first belongs to whoever
+//! the mapping was made for (a C caller, or the runtime's buffer over it, which gives it up from
+//! its release hook); a flush in progress takes another. The range is unmapped when the last
+//! hold is dropped, and never while the registry lock is not held, so a release on one thread
+//! and a new mapping on another cannot mix up the same address.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
-/// One live mapping. `address`/`length` are what the caller sees; `base`/`base_length` are the
+/// One mapping. `address`/`length` are what the caller sees; `base`/`base_length` are the
 /// page-aligned range the kernel mapped (they differ when the file offset was not page-aligned).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -18,10 +24,19 @@ pub struct Entry {
     pub base_length: usize,
     /// The `mmap` flags it was made with.
     pub flags: i32,
+    /// The current `PROT_*` bits (changed by `protect`).
+    pub prot: i32,
     /// Where the caller's view starts in the file (0 for anonymous memory).
     pub file_offset: u64,
     /// The mapped file's device and inode (`None` for anonymous memory).
     pub identity: Option<(u64, u64)>,
+    /// Reasons to keep the address range; it is unmapped when this drops to 0.
+    pub holds: u32,
+    /// True once a runtime buffer has been made over it (at most one may be).
+    pub wrapped: bool,
+    /// True once its pages were replaced by anonymous zero pages: the file is let go, and only
+    /// the address range is kept until the last hold is dropped.
+    pub retired: bool,
 }
 
 /// What to record about a new mapping.
@@ -32,58 +47,73 @@ pub struct NewEntry {
     pub base: usize,
     pub base_length: usize,
     pub flags: i32,
+    pub prot: i32,
     pub file_offset: u64,
     pub identity: Option<(u64, u64)>,
 }
 
-static LIVE: LazyLock<Mutex<HashMap<usize, Entry>>> = LazyLock::new(Default::default);
+/// The entries by the address the caller sees.
+#[derive(Debug, Default)]
+pub struct Registry {
+    entries: HashMap<usize, Entry>,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
 /// Ids are never reused, so an id identifies one mapping for the life of the process.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-fn live() -> MutexGuard<'static, HashMap<usize, Entry>> {
+/// Locks the registry. Hold the guard across any system call that maps, unmaps or replaces an
+/// entry's range, so no other thread sees the entry and the range disagree.
+pub fn lock() -> MutexGuard<'static, Registry> {
     // A panic while holding the lock cannot leave the map half-updated (every update is a
-    // single insert or remove), so a poisoned lock is safe to keep using.
-    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    // single insert, remove or field store), so a poisoned lock is safe to keep using.
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Records a new mapping and returns its id.
-pub fn insert(new: NewEntry) -> u64 {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let entry = Entry {
-        id,
-        length: new.length,
-        base: new.base,
-        base_length: new.base_length,
-        flags: new.flags,
-        file_offset: new.file_offset,
-        identity: new.identity,
-    };
-    live().insert(new.address, entry);
-    id
-}
-
-/// The live mapping at `address`, if it has this id.
-pub fn get(address: usize, id: u64) -> Option<Entry> {
-    live().get(&address).copied().filter(|entry| entry.id == id)
-}
-
-/// Removes and returns the live mapping at `address`, if it has this id.
-pub fn take(address: usize, id: u64) -> Option<Entry> {
-    let mut live = live();
-    match live.get(&address) {
-        Some(entry) if entry.id == id => live.remove(&address),
-        _ => None,
+impl Registry {
+    /// Records a new mapping with one hold and returns its id.
+    pub fn insert(&mut self, new: NewEntry) -> u64 {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let entry = Entry {
+            id,
+            length: new.length,
+            base: new.base,
+            base_length: new.base_length,
+            flags: new.flags,
+            prot: new.prot,
+            file_offset: new.file_offset,
+            identity: new.identity,
+            holds: 1,
+            wrapped: false,
+            retired: false,
+        };
+        self.entries.insert(new.address, entry);
+        id
     }
-}
 
-/// Puts back an entry that [`take`] removed (when unmapping it failed).
-pub fn restore(address: usize, entry: Entry) {
-    live().insert(address, entry);
-}
+    /// The entry at `address` with this id, retired or not.
+    pub fn get_mut(&mut self, address: usize, id: u64) -> Option<&mut Entry> {
+        self.entries
+            .get_mut(&address)
+            .filter(|entry| entry.id == id)
+    }
 
-/// How many mappings are live.
-pub fn count() -> usize {
-    live().len()
+    /// The entry at `address` with this id, if its pages are still the mapped ones.
+    pub fn live(&mut self, address: usize, id: u64) -> Option<&mut Entry> {
+        self.get_mut(address, id).filter(|entry| !entry.retired)
+    }
+
+    /// Removes the entry at `address` (after its range was unmapped).
+    pub fn remove(&mut self, address: usize) -> Option<Entry> {
+        self.entries.remove(&address)
+    }
+
+    /// How many entries there are, retired ones included (each still holds an address range).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 #[cfg(test)]
@@ -92,43 +122,57 @@ mod tests {
 
     // Tests use addresses no real mapping has (odd, in the first page) so they never collide
     // with the mappings other tests make in parallel.
-    fn insert(address: usize, length: usize, base: usize, base_length: usize) -> u64 {
-        super::insert(NewEntry {
+    fn insert(registry: &mut Registry, address: usize) -> u64 {
+        registry.insert(NewEntry {
             address,
-            length,
-            base,
-            base_length,
+            length: 8,
+            base: address - 1,
+            base_length: 9,
             flags: 0,
+            prot: 0,
             file_offset: 0,
             identity: None,
         })
     }
 
     #[test]
-    fn take_requires_the_matching_id() {
-        let id = insert(0x11, 8, 0x10, 9);
-        assert_eq!(take(0x11, id + 1000), None);
-        assert_eq!(get(0x11, id).map(|e| e.length), Some(8));
-        assert_eq!(take(0x11, id).map(|e| e.base), Some(0x10));
-        assert_eq!(take(0x11, id), None, "a second take finds nothing");
+    fn lookups_require_the_matching_id() {
+        let mut registry = Registry::default();
+        let id = insert(&mut registry, 0x11);
+        assert!(registry.get_mut(0x11, id + 1000).is_none());
+        assert_eq!(registry.get_mut(0x11, id).map(|e| e.length), Some(8));
+        assert_eq!(registry.remove(0x11).map(|e| e.id), Some(id));
+        assert!(registry.get_mut(0x11, id).is_none(), "removed");
     }
 
     #[test]
     fn ids_are_never_reused() {
-        let first = insert(0x21, 1, 0x20, 2);
-        take(0x21, first);
-        let second = insert(0x21, 1, 0x20, 2);
+        let mut registry = Registry::default();
+        let first = insert(&mut registry, 0x21);
+        registry.remove(0x21);
+        let second = insert(&mut registry, 0x21);
         assert_ne!(first, second);
-        assert_eq!(get(0x21, first), None);
-        take(0x21, second);
+        assert!(registry.get_mut(0x21, first).is_none());
     }
 
     #[test]
-    fn restore_puts_an_entry_back() {
-        let id = insert(0x31, 4, 0x30, 5);
-        let entry = take(0x31, id).unwrap();
-        restore(0x31, entry);
-        assert_eq!(get(0x31, id), Some(entry));
-        take(0x31, id);
+    fn a_new_entry_has_one_hold_and_is_live() {
+        let mut registry = Registry::default();
+        let id = insert(&mut registry, 0x31);
+        let entry = registry.live(0x31, id).unwrap();
+        assert_eq!(
+            (entry.holds, entry.retired, entry.wrapped),
+            (1, false, false)
+        );
+        entry.retired = true;
+        assert!(
+            registry.live(0x31, id).is_none(),
+            "a retired entry is not live"
+        );
+        assert!(
+            registry.get_mut(0x31, id).is_some(),
+            "but it is still recorded"
+        );
+        assert_eq!(registry.len(), 1);
     }
 }

@@ -29,6 +29,9 @@ pub const SOURCE_REPLACED: i32 = -10;
 /// A mapping of something that is not a regular file (a device) cannot grow: its size is
 /// unknown, and shared pages past what it provides raise SIGBUS.
 pub const DEVICE_CANNOT_GROW: i32 = -11;
+/// The library already holds as many mappings as it allows (three quarters of the kernel's
+/// per-process limit); described as `ENOMEM`, as the kernel would.
+pub const MAPPING_LIMIT: i32 = -12;
 
 /// The library-defined statuses: code, name and message.
 const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
@@ -83,7 +86,30 @@ const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
         "ERR_MMAP_CANNOT_GROW",
         "a shared anonymous mapping cannot grow",
     ),
+    (MAPPING_LIMIT, "ENOMEM", "too many live mappings"),
 ];
+
+/// Every status by a name the TypeScript side branches on (`STATUS_NOT_LIVE`, ...), so no code
+/// compares message text.
+pub fn constants() -> Vec<(&'static str, i64)> {
+    vec![
+        ("STATUS_OK", OK.into()),
+        ("STATUS_INVALID_ARGUMENT", INVALID_ARGUMENT.into()),
+        ("STATUS_PAST_END_OF_FILE", PAST_END_OF_FILE.into()),
+        ("STATUS_EMPTY_FILE", EMPTY_FILE.into()),
+        ("STATUS_NOT_LIVE", NOT_LIVE.into()),
+        ("STATUS_OUT_OF_RANGE", OUT_OF_RANGE.into()),
+        ("STATUS_INTERNAL", INTERNAL.into()),
+        ("STATUS_SIZE_UNKNOWN", SIZE_UNKNOWN.into()),
+        ("STATUS_ADDRESS_TOO_HIGH", ADDRESS_TOO_HIGH.into()),
+        ("STATUS_CANNOT_GROW", CANNOT_GROW.into()),
+        ("STATUS_SOURCE_REPLACED", SOURCE_REPLACED.into()),
+        ("STATUS_DEVICE_CANNOT_GROW", DEVICE_CANNOT_GROW.into()),
+        ("STATUS_MAPPING_LIMIT", MAPPING_LIMIT.into()),
+        ("ERRNO_ENOMEM", libc::ENOMEM.into()),
+        ("ERRNO_ENOSYS", libc::ENOSYS.into()),
+    ]
+}
 
 /// The system calls a failure can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,6 +269,17 @@ mod tests {
     #[test]
     fn unknown_errno_gets_a_numeric_name() {
         assert_eq!(errno_name(100_000), "E100000");
+    }
+
+    #[test]
+    fn every_library_status_is_a_constant() {
+        let names = constants();
+        for (code, _, _) in LIBRARY_STATUSES {
+            assert!(
+                names.iter().any(|(_, value)| *value == i64::from(*code)),
+                "status {code} has no STATUS_ constant"
+            );
+        }
     }
 
     #[test]

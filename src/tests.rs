@@ -357,11 +357,11 @@ fn release_callback_unmaps_only_with_the_right_context() {
     let id = out[OUT_ID] as usize;
     mmap_ffi_release(address as *mut c_void, (id + 1) as *mut c_void);
     assert!(
-        registry::get(address, id as u64).is_some(),
+        registry::lock().live(address, id as u64).is_some(),
         "a wrong context leaves it mapped"
     );
     mmap_ffi_release(address as *mut c_void, id as *mut c_void);
-    assert!(registry::get(address, id as u64).is_none());
+    assert!(registry::lock().get_mut(address, id as u64).is_none());
     assert!(!mmap_ffi_release_callback().is_null());
 }
 
@@ -584,16 +584,74 @@ fn resize(
     (status, moved)
 }
 
+fn move_pages(out: &[f64; OUT_SLOTS], to: &[f64; OUT_SLOTS]) -> i32 {
+    // SAFETY: a null out buffer is allowed.
+    unsafe {
+        mmap_ffi_move(
+            out[OUT_ADDRESS] as usize,
+            out[OUT_ID] as u64,
+            to[OUT_ADDRESS] as usize,
+            to[OUT_ID] as u64,
+            std::ptr::null_mut(),
+            0,
+        )
+    }
+}
+
+fn is_registered(out: &[f64; OUT_SLOTS]) -> bool {
+    registry::lock()
+        .get_mut(out[OUT_ADDRESS] as usize, out[OUT_ID] as u64)
+        .is_some()
+}
+
 #[test]
-fn resize_grows_anonymous_memory_and_keeps_its_data() {
+fn resize_moves_the_pages_when_nothing_else_holds_the_old_range() {
     let out = anonymous(page::size(), libc::MAP_PRIVATE);
     view(&out)[100] = 9;
     let (status, moved) = resize(&out, 64 * page::size(), SOURCE_ANONYMOUS, b"", 0);
     assert_eq!(status, 0);
+    assert_eq!(moved[OUT_COUNT], 1.0, "a move must follow");
+    assert_eq!(view(&moved)[100], 0, "no data before the move");
+    assert_eq!(
+        unmap(&out),
+        0,
+        "the caller lets go of the old mapping first"
+    );
+    assert!(is_registered(&out), "the resize still holds it");
+    assert_eq!(move_pages(&out, &moved), 0);
+    assert!(
+        !is_registered(&out),
+        "the pages moved away with the last hold"
+    );
     assert_eq!(view(&moved).len(), 64 * page::size());
     assert_eq!(view(&moved)[100], 9);
-    assert_eq!(unmap(&out), status::NOT_LIVE, "the old id is gone");
     assert_eq!(unmap(&moved), 0);
+}
+
+#[test]
+fn resize_copies_the_pages_while_something_holds_the_old_range() {
+    let out = anonymous(4 * page::size(), libc::MAP_PRIVATE);
+    view(&out)[100] = 9;
+    view(&out)[3 * page::size()] = 8;
+    let (status, smaller) = resize(&out, 2 * page::size(), SOURCE_ANONYMOUS, b"", 0);
+    assert_eq!(status, 0);
+    assert_eq!(
+        move_pages(&out, &smaller),
+        0,
+        "the caller still holds the old range"
+    );
+    assert_eq!(view(&smaller)[100], 9);
+    assert_eq!(
+        view(&out).len(),
+        4 * page::size(),
+        "the old range is still mapped"
+    );
+    assert_eq!(view(&out)[100], 0, "as zero pages: retired");
+    view(&out)[100] = 1; // a pending writer's write lands harmlessly
+    assert_eq!(view(&smaller)[100], 9);
+    assert_eq!(unmap(&out), 0);
+    assert!(!is_registered(&out));
+    assert_eq!(unmap(&smaller), 0);
 }
 
 #[test]
@@ -616,6 +674,11 @@ fn resize_grows_a_file_mapping_only_within_the_file() {
     assert_eq!(refused, status::PAST_END_OF_FILE);
     let (status, grown) = resize(&out, 10_000, SOURCE_FILE, name, 10_000);
     assert_eq!(status, 0);
+    assert_eq!(
+        grown[OUT_COUNT], 0.0,
+        "a shared file mapping is complete at once"
+    );
+    assert_eq!(unmap(&out), 0);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 10_000);
     assert_eq!(view(&grown)[99], 5);
     view(&grown)[9_999] = 1;
@@ -661,10 +724,11 @@ fn resize_refuses_to_grow_a_device_mapping() {
     let (shrunk, smaller) = resize(&out, 100, SOURCE_FILE, name, 0);
     assert_eq!(shrunk, 0, "shrinking is fine");
     assert_eq!(unmap(&smaller), 0);
+    assert_eq!(unmap(&out), 0);
 }
 
 #[test]
-fn retire_keeps_the_range_readable_until_unmapped() {
+fn retire_lets_go_of_the_file_and_keeps_a_harmless_range_until_unmapped() {
     let path = file_with("retire", &[7u8; 4096]);
     let (status, out) = map_path(
         path.as_os_str().as_encoded_bytes(),
@@ -688,6 +752,14 @@ fn retire_keeps_the_range_readable_until_unmapped() {
     };
     assert_eq!(retired, 0);
     assert_eq!(view(&out)[0], 0, "zero pages now");
+    view(&out)[0] = 1; // a write lands in a private page, not in a PROT_READ file page
+    assert_eq!(std::fs::read(&path).unwrap()[0], 7, "never in the file");
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let file = path.to_str().unwrap();
+    assert!(
+        !maps.lines().any(|line| line.ends_with(file)),
+        "the file is let go"
+    );
     assert_eq!(unmap(&out), 0);
     std::fs::remove_file(path).unwrap();
 }

@@ -232,62 +232,84 @@ pub unsafe fn mincore(address: usize, length: usize, pages: &mut [u8]) -> OsResu
     Ok(())
 }
 
-/// Grows or shrinks a mapping, letting the kernel move it.
+/// Moves the pages of a mapping of ours (`length` bytes at `address`) to `target`, resized to
+/// `new_length` bytes, replacing the range there (`MREMAP_FIXED`). The old range is unmapped.
 ///
 /// # Safety
-/// The range must be a live mapping of ours that nothing uses any more (it may move).
+/// Both ranges must be ours: nothing may use the old one any more, and `target` must be a
+/// range of `new_length` bytes that nothing else uses.
 #[cfg(target_os = "linux")]
-pub unsafe fn mremap(address: usize, length: usize, new_length: usize) -> OsResult<usize> {
-    // SAFETY: the caller guarantees the range is ours and unused; MREMAP_MAYMOVE without
-    // MREMAP_FIXED never replaces other memory.
+pub unsafe fn mremap_fixed(
+    address: usize,
+    length: usize,
+    new_length: usize,
+    target: usize,
+) -> OsResult<()> {
+    let flags = libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED;
+    // SAFETY: the caller guarantees both ranges are ours, so MREMAP_FIXED replaces only our own
+    // target range, and nothing uses the old one.
     let moved = unsafe {
         libc::mremap(
             address as *mut libc::c_void,
             length,
             new_length,
-            libc::MREMAP_MAYMOVE,
+            flags,
+            target as *mut libc::c_void,
         )
     };
     if moved == libc::MAP_FAILED {
         return Err(last_error(Syscall::Mremap));
     }
-    Ok(moved as usize)
+    Ok(())
 }
 
-/// Without `mremap`, resizing in place is not available; the caller maps anew.
+/// Without `mremap` the caller copies instead.
 ///
 /// # Safety
 /// None needed: this never touches memory.
 #[cfg(not(target_os = "linux"))]
-pub unsafe fn mremap(_address: usize, _length: usize, _new_length: usize) -> OsResult<usize> {
+pub unsafe fn mremap_fixed(
+    _address: usize,
+    _length: usize,
+    _new_length: usize,
+    _target: usize,
+) -> OsResult<()> {
     Err(OsError {
         errno: libc::ENOSYS,
         syscall: Syscall::Mremap,
     })
 }
 
-/// Replaces a mapping of ours with private zero pages that may only be read, at the same
-/// address: the file is let go, and views over the range read zeros instead of faulting.
+/// Replaces a mapping of ours with private anonymous zero pages at the same address: the file
+/// (or shared memory) is let go at once, and whatever still uses the range reads zeros and
+/// writes to pages of its own instead of faulting. The range stays reserved until unmapped.
 ///
 /// # Safety
-/// The range must be a live mapping of ours (MAP_FIXED replaces whatever is there).
+/// The range must be a mapping of ours (MAP_FIXED replaces whatever is there).
 pub unsafe fn replace_with_zero_pages(address: usize, length: usize) -> OsResult<()> {
-    let flags = libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_FIXED;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANON | libc::MAP_FIXED | libc::MAP_NORESERVE;
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
     // SAFETY: the caller guarantees the range is ours, so MAP_FIXED replaces only our pages.
-    let placed = unsafe {
-        libc::mmap(
-            address as *mut libc::c_void,
-            length,
-            libc::PROT_READ,
-            flags,
-            -1,
-            0,
-        )
-    };
+    let placed = unsafe { libc::mmap(address as *mut libc::c_void, length, prot, flags, -1, 0) };
     if placed == libc::MAP_FAILED {
         return Err(last_error(Syscall::Mmap));
     }
     Ok(())
+}
+
+/// Copies `length` bytes between two mappings of ours.
+///
+/// # Safety
+/// Both ranges must be mapped, `from` readable and `to` writable, and they must not overlap.
+pub unsafe fn copy(from: usize, to: usize, length: usize) {
+    // SAFETY: the caller guarantees both ranges are valid and distinct.
+    unsafe { std::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, length) };
+}
+
+/// The kernel's limit on mappings per process (`/proc/sys/vm/max_map_count`), where it has one.
+pub fn max_map_count() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/sys/vm/max_map_count").ok()?;
+    text.trim().parse().ok()
 }
 
 /// The advice `madvise` may be given, by the name the TypeScript side uses. Advice that can
