@@ -1,62 +1,17 @@
 /**
  * The Bun loader: converts the one symbol table for `bun:ffi`, opens the library, and wraps
- * mapped memory with `toArrayBuffer`, passing the library's deallocator so the garbage
- * collector unmaps a dropped buffer wherever it was transferred.
+ * mapped memory with `toArrayBuffer`, passing the library's release hook as the deallocator,
+ * which Bun calls once the memory is freed, wherever it was transferred.
  *
  * This file is type-checked by Deno, which has no `bun:ffi` types, so the little of `bun:ffi`
  * it uses is declared here.
  *
  * @module
  */
-import { type NativeSymbols, symbols } from "./symbols.ts";
+import process from "node:process";
+import { symbols } from "./symbols.ts";
+import { type BunSymbol, gatherSymbols, toBunSymbols } from "./convert.ts";
 import { libraryMissing, libraryPath, type Native } from "./native.ts";
-
-/** The `bun:ffi` type names this library's table can need. */
-type BunType =
-  | "void"
-  | "bool"
-  | "u8"
-  | "i8"
-  | "u16"
-  | "i16"
-  | "u32"
-  | "i32"
-  | "u64"
-  | "i64"
-  | "usize"
-  | "isize"
-  | "f32"
-  | "f64"
-  | "ptr"
-  | "function";
-
-/** Every Deno native type (structs aside) and its `bun:ffi` counterpart. */
-const BUN_TYPES: {
-  readonly [T in Exclude<Deno.NativeResultType, Deno.NativeStructType>]: BunType;
-} = {
-  void: "void",
-  bool: "bool",
-  u8: "u8",
-  i8: "i8",
-  u16: "u16",
-  i16: "i16",
-  u32: "u32",
-  i32: "i32",
-  u64: "u64",
-  i64: "i64",
-  usize: "usize",
-  isize: "isize",
-  f32: "f32",
-  f64: "f64",
-  pointer: "ptr",
-  buffer: "ptr",
-  function: "function",
-};
-
-interface BunSymbol {
-  args: BunType[];
-  returns: BunType;
-}
 
 interface BunFfi {
   dlopen(
@@ -72,53 +27,41 @@ interface BunFfi {
   ): ArrayBuffer;
 }
 
-interface BunGlobals {
-  Bun: { env: Record<string, string | undefined> };
-  process: { platform: string };
+interface BunGlobal {
+  Bun?: { env: Record<string, string | undefined>; version: string };
 }
 
-function bunType(type: Deno.NativeResultType): BunType {
-  if (typeof type !== "string") throw new TypeError("mmap: struct types are not used");
-  return BUN_TYPES[type];
-}
+/** `process.getBuiltinModule`, which loads `bun:ffi` synchronously (so `require` works). */
+type GetBuiltinModule = (name: string) => unknown;
 
-/** Converts the Deno-style symbol table into `bun:ffi`'s form. */
-export function toBunSymbols(
-  table: Deno.ForeignLibraryInterface,
-): Record<string, BunSymbol> {
-  const converted: Record<string, BunSymbol> = {};
-  for (const [name, definition] of Object.entries(table)) {
-    if (!("parameters" in definition)) continue;
-    converted[name] = {
-      args: definition.parameters.map(bunType),
-      returns: bunType(definition.result),
-    };
-  }
-  return converted;
+/** True under Bun. */
+export function detect(): boolean {
+  return typeof (globalThis as BunGlobal).Bun !== "undefined";
 }
 
 /** Opens the native library in Bun. */
-export async function load(): Promise<Native> {
-  // A computed specifier keeps Deno's type checker away from a module only Bun has.
-  const specifier = "bun:ffi";
-  const ffi: BunFfi = await import(specifier);
-  const globals = globalThis as unknown as BunGlobals;
-  const path = libraryPath(globals.process.platform, globals.Bun.env.MMAP_FFI_LIB);
+export function load(): Native {
+  const bun = (globalThis as BunGlobal).Bun!;
+  const getBuiltinModule = (process as { getBuiltinModule?: GetBuiltinModule }).getBuiltinModule;
+  const ffi = getBuiltinModule?.("bun:ffi") as BunFfi | undefined;
+  if (ffi === undefined) throw new Error(`mmap: this Bun (${bun.version}) has no bun:ffi`);
+  const path = libraryPath(process.platform, bun.env.MMAP_FFI_LIB);
   let library: { symbols: Record<string, unknown> };
   try {
     library = ffi.dlopen(path, toBunSymbols(symbols));
   } catch (cause) {
     throw libraryMissing(path, cause);
   }
-  const native = library.symbols as unknown as NativeSymbols;
-  const deallocator = native.mmap_ffi_release_callback() as unknown as number;
+  const native = gatherSymbols(symbols, library.symbols);
+  const deallocator = native.mmap_ffi_release_callback() as number;
   return {
-    runtime: "bun",
+    runtimeName: `Bun ${bun.version}`,
     symbols: native,
     // Bun's ArrayBuffers stop at 4 GiB.
     maxBufferLength: 2 ** 32,
-    releasesOnCollect: true,
-    arrayBuffer: (address, length, id) => ffi.toArrayBuffer(address, 0, length, id, deallocator),
+    // Bun pins a buffer while a built-in uses it: it cannot be detached, nor freed, meanwhile.
+    builtinsKeepMemory: true,
+    wrap: (address, length, id) => ffi.toArrayBuffer(address, 0, length, id, deallocator),
     checkPathAccess: () => {},
   };
 }

@@ -1,11 +1,20 @@
 /**
- * The Deno loader: opens the library with `Deno.dlopen` and wraps mapped memory with
- * `Deno.UnsafePointerView.getArrayBuffer`.
+ * The Deno loader: opens the library with `Deno.dlopen` for its functions, and a second time
+ * as a Node-API module (`process.dlopen`, which needs only `--allow-ffi`) for `wrap`, whose
+ * buffers Deno frees through the library's release hook once nothing uses the memory, not even
+ * a pending operation.
  *
  * @module
  */
-import { type NativeSymbols, symbols } from "./symbols.ts";
-import { libraryMissing, libraryPath, type Native } from "./native.ts";
+import process from "node:process";
+import { symbols } from "./symbols.ts";
+import { gatherSymbols } from "./convert.ts";
+import { libraryMissing, libraryPath, type Native, nodeApiWrap } from "./native.ts";
+
+/** True under Deno. */
+export function detect(): boolean {
+  return typeof (globalThis as { Deno?: { dlopen?: unknown } }).Deno?.dlopen === "function";
+}
 
 function envOverride(): string | undefined {
   const variable = "MMAP_FFI_LIB";
@@ -24,27 +33,26 @@ function checkPathAccess(path: string, write: boolean): void {
   }
 }
 
-function arrayBuffer(address: number, length: number): ArrayBuffer {
-  const pointer = Deno.UnsafePointer.create(BigInt(address));
-  if (pointer === null) throw new Error("mmap: the native library returned a null address");
-  return Deno.UnsafePointerView.getArrayBuffer(pointer, length);
-}
-
 /** Opens the native library in Deno. */
 export function load(): Native {
   const path = libraryPath(Deno.build.os, envOverride());
   let library: Deno.DynamicLibrary<typeof symbols>;
+  let wrap: Native["wrap"];
   try {
     library = Deno.dlopen(path, symbols);
+    wrap = nodeApiWrap(process.dlopen, path);
   } catch (cause) {
     throw libraryMissing(path, cause);
   }
   return {
-    runtime: "deno",
-    symbols: library.symbols as unknown as NativeSymbols,
+    runtimeName: `Deno ${Deno.version.deno}`,
+    // Deno opens each entry under its key (variants through `name`), runs `nonblocking` ones
+    // on its thread pool, and accepts numbers for 64-bit parameters (its typings want BigInts).
+    symbols: gatherSymbols(symbols, library.symbols, { byKey: true, nonblocking: true }),
     maxBufferLength: Number.MAX_SAFE_INTEGER,
-    releasesOnCollect: false,
-    arrayBuffer,
+    // Deno's operations keep the buffer's backing store while they run (tests/lifetime).
+    builtinsKeepMemory: true,
+    wrap,
     checkPathAccess,
   };
 }

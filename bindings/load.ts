@@ -1,13 +1,23 @@
 /**
- * Loads the native library through the loader of the runtime in use.
+ * Loads the native library through the loader of the runtime in use: the first in the list
+ * whose `detect()` holds. Synchronous, so the module also loads with `require()`.
  *
  * @module
  */
-import type { Native } from "./native.ts";
+import * as bun from "./bun.ts";
+import * as deno from "./deno.ts";
+import type { Loader, Native } from "./native.ts";
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+/** Every runtime's loader, in the order they are tried. */
+const loaders: readonly Loader[] = [bun, deno];
+
+function loadNative(): Native {
+  const loader = loaders.find((candidate) => candidate.detect());
+  if (loader === undefined) {
+    throw new Error("mmap: this runtime is not supported; run it under Deno or Bun");
+  }
+  return loader.load();
+}
 
 /** The native library, loaded once when this module is first imported. */
-export const native: Native = isBun
-  ? await (await import("./bun.ts")).load()
-  : (await import("./deno.ts")).load();
+export const native: Native = loadNative();

@@ -1,6 +1,7 @@
 /**
- * What each runtime's loader provides: the library's functions and the few operations that
- * differ between Deno and Bun.
+ * What every runtime's loader provides: the library's functions, the runtime's way to put
+ * mapped memory in an `ArrayBuffer` with a native release hook, and what the rest of the
+ * library needs to know about the runtime, as capabilities (never its name).
  *
  * @module
  */
@@ -8,25 +9,40 @@ import type { NativeSymbols } from "./symbols.ts";
 
 /** A loaded native library and the runtime-specific pieces around it. */
 export interface Native {
-  /** The JavaScript runtime: `"deno"` or `"bun"`. */
-  readonly runtime: "deno" | "bun";
+  /** The runtime's name and version, for messages only (`"Bun 1.4.4"`). */
+  readonly runtimeName: string;
   /** The library's functions. */
   readonly symbols: NativeSymbols;
   /** The largest ArrayBuffer the runtime can create over foreign memory, in bytes. */
   readonly maxBufferLength: number;
   /**
-   * True when {@linkcode Native.arrayBuffer} attaches a native deallocator that unmaps the
-   * memory when the GC frees the buffer (and follows it through `transfer()`); false when the
-   * caller must use a `FinalizationRegistry`.
+   * True where the runtime's built-ins keep the memory itself (the buffer's backing store, or
+   * a pin on the buffer) for as long as they use it, so the release hook of
+   * {@linkcode Native.wrap} fires only after the last of them is done. False where a built-in
+   * keeps only the JavaScript object and reads the memory through a raw pointer: the library
+   * then also holds the address range until that object is collected.
    */
-  readonly releasesOnCollect: boolean;
-  /** An ArrayBuffer over `length` bytes of mapped memory at `address`, without copying. */
-  arrayBuffer(address: number, length: number, id: number): ArrayBuffer;
+  readonly builtinsKeepMemory: boolean;
+  /**
+   * An `ArrayBuffer` over `length` bytes of the live mapping `id` at `address`, without copying.
+   * The buffer owns the mapping's first hold: the runtime drops it (through the library's
+   * release hook, on whatever thread) once it has freed the memory, after every owner, clone,
+   * transfer and pending operation let go of it.
+   */
+  wrap(address: number, length: number, id: number): ArrayBuffer;
   /**
    * Throws the runtime's permission error unless the program may read (and, with `write`,
    * write) `path`. A no-op where the runtime has no permissions.
    */
   checkPathAccess(path: string, write: boolean): void;
+}
+
+/** A runtime's loader: `detect()` says whether it is the runtime running, `load()` opens it. */
+export interface Loader {
+  /** True if this loader's runtime is the one running. */
+  detect(): boolean;
+  /** Opens the native library; throws an error that says what to do if it cannot. */
+  load(): Native;
 }
 
 /** The file name of the library on this OS (`libmmap_ffi.so`, `libmmap_ffi.dylib`). */
@@ -50,4 +66,33 @@ export function libraryMissing(path: string, cause: unknown): Error {
       `to the library's path.`,
     { cause },
   );
+}
+
+/** What `process.dlopen` fills in: the Node-API module's exports. */
+interface AddonModule {
+  exports: { wrap?: unknown };
+}
+
+/** The `process.dlopen` of Deno and Node. */
+export type DlopenAddon = (module: AddonModule, path: string) => void;
+
+/**
+ * Loads the library a second time as a Node-API module (the same file and the same static
+ * state) and returns its `wrap`: an external `ArrayBuffer` whose finalizer is the library's
+ * release hook. For runtimes whose FFI has no deallocator of its own.
+ */
+export function nodeApiWrap(
+  dlopen: DlopenAddon,
+  path: string,
+): (address: number, length: number, id: number) => ArrayBuffer {
+  const addon: AddonModule = { exports: {} };
+  dlopen(addon, path);
+  const wrap = addon.exports.wrap;
+  if (typeof wrap !== "function") {
+    throw new Error(
+      `mmap: ${path} loaded as a Node-API module but exports no wrap(); rebuild it with ` +
+        "`cargo build --release`",
+    );
+  }
+  return wrap as (address: number, length: number, id: number) => ArrayBuffer;
 }

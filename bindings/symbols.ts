@@ -1,14 +1,33 @@
 /**
- * The C ABI of `libmmap_ffi`, declared once. The Deno loader passes this table to
- * `Deno.dlopen` as it is; the Bun loader converts it for `bun:ffi`. Each parameter carries the
- * C prototype beside it. A test checks these names against the library's exported symbols.
+ * The C ABI of `libmmap_ffi`, declared once in runtime-neutral terms. Each loader converts
+ * this table for its runtime's FFI (`bindings/convert.ts`). Each parameter carries the C
+ * prototype beside it; a variant of a function (such as one that runs off the main thread) is
+ * an entry of its own whose `name` is the exported symbol. A test checks these names against
+ * the library's exported symbols.
  *
  * Statuses (`int32_t` results) are 0 for success, a positive errno, or a negative library
- * code; `mmap_ffi_describe` names them. Map calls write address, length and id (and on failure
- * the file size or the failed system call) to `double out[OUT_SLOTS]`.
+ * code (`STATUS_*` in `mmap_ffi_constants`); `mmap_ffi_describe` names them. Map calls write
+ * address, length and id (and on failure the file size or the failed system call) to
+ * `double out[OUT_SLOTS]`.
  *
  * @module
  */
+
+/** The C types the table uses, by the names Deno's FFI also uses. */
+export type NativeType = "void" | "i32" | "u32" | "u64" | "usize" | "buffer" | "pointer";
+
+/** One foreign function: its parameters, result, and how it is called. */
+export interface ForeignFunction {
+  /** The exported symbol, when the table's key is a variant's name. */
+  readonly name?: string;
+  /** The C types of the parameters. */
+  readonly parameters: readonly NativeType[];
+  /** The C type of the result. */
+  readonly result: NativeType;
+  /** Run on another thread and return a `Promise` (where the runtime can; else at once). */
+  readonly nonblocking?: boolean;
+}
+
 export const symbols = {
   /** `uint32_t mmap_ffi_constants(uint8_t *buf, size_t buf_len)` */
   mmap_ffi_constants: {
@@ -84,7 +103,7 @@ export const symbols = {
     ],
     result: "i32", // int32_t status
   },
-  /** `int32_t mmap_ffi_unmap(size_t address, uint64_t id, double *out, size_t out_len)` */
+  /** `int32_t mmap_ffi_unmap(size_t address, uint64_t id, double *out, size_t out_len)`: drops a hold */
   mmap_ffi_unmap: {
     parameters: [
       "usize", // size_t address: out[OUT_ADDRESS] of the map call
@@ -107,8 +126,9 @@ export const symbols = {
     ],
     result: "i32", // int32_t status
   },
-  /** `int32_t mmap_ffi_flush(size_t address, uint64_t id, size_t offset, size_t length, int32_t flags, double *out, size_t out_len)`: `mmap_ffi_sync` off the main thread. */
-  mmap_ffi_flush: {
+  /** `mmap_ffi_sync` on another thread, returning a `Promise` (Deno; Bun runs it at once). */
+  mmap_ffi_sync_nonblocking: {
+    name: "mmap_ffi_sync",
     parameters: [
       "usize", // size_t address
       "u64", // uint64_t id
@@ -119,7 +139,7 @@ export const symbols = {
       "usize", // size_t out_len
     ],
     result: "i32", // int32_t status
-    nonblocking: true, // Deno runs it on another thread; Bun ignores this and blocks
+    nonblocking: true,
   },
   /** `int32_t mmap_ffi_advise(size_t address, uint64_t id, size_t offset, size_t length, int32_t advice, double *out, size_t out_len)` */
   mmap_ffi_advise: {
@@ -182,7 +202,29 @@ export const symbols = {
       "buffer", // const uint8_t *name: the file path or shm name (NULL for anonymous)
       "usize", // size_t name_len
       "u64", // uint64_t grow_to: grow the source to this size first (0: never)
-      "buffer", // double *out: the new address, length and id
+      "buffer", // double *out: the new address, length and id; OUT_COUNT 1: call mmap_ffi_move
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_move(size_t address, uint64_t id, size_t to, uint64_t to_id, double *out, size_t out_len)` */
+  mmap_ffi_move: {
+    parameters: [
+      "usize", // size_t address: the mapping resized
+      "u64", // uint64_t id
+      "usize", // size_t to: the new mapping mmap_ffi_resize made
+      "u64", // uint64_t to_id
+      "buffer", // double *out
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
+  /** `int32_t mmap_ffi_hold(size_t address, uint64_t id, double *out, size_t out_len)` */
+  mmap_ffi_hold: {
+    parameters: [
+      "usize", // size_t address
+      "u64", // uint64_t id
+      "buffer", // double *out
       "usize", // size_t out_len
     ],
     result: "i32", // int32_t status
@@ -200,9 +242,9 @@ export const symbols = {
   /** `uint32_t mmap_ffi_live_count(void)` */
   mmap_ffi_live_count: {
     parameters: [],
-    result: "u32", // uint32_t: live mappings made by the library
+    result: "u32", // uint32_t: mappings of the library that still hold an address range
   },
-  /** `void mmap_ffi_release(void *bytes, void *context)`: a GC deallocator (Bun). */
+  /** `void mmap_ffi_release(void *bytes, void *context)`: a GC deallocator (Bun); drops a hold. */
   mmap_ffi_release: {
     parameters: [
       "pointer", // void *bytes: the mapping's address
@@ -215,25 +257,21 @@ export const symbols = {
     parameters: [],
     result: "pointer", // const void *
   },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const satisfies Record<string, ForeignFunction>;
 
-/** A parameter as both runtimes accept it: 64-bit integers also as plain numbers. */
-type Argument<T> = T extends Deno.NativeBigIntType ? number | bigint
-  : T extends Deno.NativeType ? Deno.ToNativeType<T>
-  : never;
+/** The JavaScript value of a C type, as every runtime accepts it (64-bit integers as numbers). */
+type JsValue<T extends NativeType> = T extends "void" ? void
+  : T extends "buffer" ? ArrayBufferView | null
+  : T extends "pointer" ? unknown
+  : number;
 
-/** The parameters of one symbol, as a tuple. */
-type Arguments<P extends readonly Deno.NativeType[]> = {
-  -readonly [K in keyof P]: Argument<P[K]>;
-};
+/** The parameters of one function, as a tuple. */
+type Arguments<P extends readonly NativeType[]> = { -readonly [K in keyof P]: JsValue<P[K]> };
 
-/** The JavaScript signature of one symbol. */
-type Signature<F extends Deno.ForeignFunction> = (
+/** The JavaScript signature of one function (a `Promise` of the result if nonblocking). */
+type Signature<F extends ForeignFunction> = (
   ...args: Arguments<F["parameters"]>
-) => Deno.StaticForeignSymbolReturnType<F>;
+) => F extends { nonblocking: true } ? Promise<JsValue<F["result"]>> : JsValue<F["result"]>;
 
-/**
- * The library's functions as both loaders expose them. (Deno's own typing wants `bigint` for
- * 64-bit parameters; both runtimes accept numbers there, which saves a BigInt per call.)
- */
+/** The library's functions as every loader exposes them, by the table's keys. */
 export type NativeSymbols = { [K in keyof typeof symbols]: Signature<(typeof symbols)[K]> };

@@ -115,4 +115,15 @@ export const abi = {
   OPEN_WRITE: constant("OPEN_WRITE"),
   OPEN_CREATE: constant("OPEN_CREATE"),
   OPEN_EXCLUSIVE: constant("OPEN_EXCLUSIVE"),
+  STATUS_INVALID_ARGUMENT: constant("STATUS_INVALID_ARGUMENT"),
+  STATUS_PAST_END_OF_FILE: constant("STATUS_PAST_END_OF_FILE"),
+  STATUS_EMPTY_FILE: constant("STATUS_EMPTY_FILE"),
+  STATUS_NOT_LIVE: constant("STATUS_NOT_LIVE"),
+  STATUS_OUT_OF_RANGE: constant("STATUS_OUT_OF_RANGE"),
+  STATUS_SIZE_UNKNOWN: constant("STATUS_SIZE_UNKNOWN"),
+  STATUS_CANNOT_GROW: constant("STATUS_CANNOT_GROW"),
+  STATUS_MAPPING_LIMIT: constant("STATUS_MAPPING_LIMIT"),
+  ERRNO_ENOMEM: constant("ERRNO_ENOMEM"),
+  /** How many mappings the library keeps at most (see `src/mapping.rs`). */
+  MAPPING_LIMIT: constant("MAPPING_LIMIT"),
 } as const;

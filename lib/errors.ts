@@ -79,6 +79,20 @@ export function failure(status: number, context: FailureContext = {}): Error {
   const syscallNumber = out && status > 0 ? out[abi.OUT_SYSCALL] : 0;
   const [code, syscall, message] = describe(status, syscallNumber);
   const where = context.path === undefined ? "" : ` '${context.path}'`;
+  if (status === abi.STATUS_MAPPING_LIMIT) {
+    const limit = out ? out[abi.OUT_COUNT] : abi.MAPPING_LIMIT;
+    const error = new MmapError(
+      `${code}: ${message}: this process already holds ${limit} mappings, the most this ` +
+        "library allows (three quarters of the kernel's vm.max_map_count, so the runtime " +
+        "itself never runs out). unmap() the mappings you no longer need, or declare them with " +
+        "`using` so each is unmapped at the end of its block.",
+      code,
+    );
+    error.errno = abi.ERRNO_ENOMEM;
+    error.syscall = "mmap";
+    if (context.path !== undefined) error.path = context.path;
+    return error;
+  }
   if (status > 0) {
     const hint = context.hint === undefined ? "" : `; ${context.hint}`;
     const error = new MmapError(`${code}: ${message}, ${syscall}${where}${hint}`, code);

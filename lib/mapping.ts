@@ -1,10 +1,9 @@
 /**
- * The mapped buffer: a `Uint8Array` over the mapped pages with `unmap()`, `sync()` and the
- * modern methods, and the bookkeeping that unmaps a buffer the garbage collector frees.
+ * The mapped buffer: {@linkcode Mapping}, a `Uint8Array` over the mapped pages with `unmap()`,
+ * `sync()` and the modern methods, and {@linkcode SharedMemoryMapping}.
  *
  * @module
  */
-import { native } from "../bindings/load.ts";
 import {
   abi,
   ADVICE,
@@ -18,16 +17,18 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "./constants.ts";
-import { failure, MmapError } from "./errors.ts";
-import { watchTransferLists } from "./handover.ts";
+import { MmapError } from "./errors.ts";
+import { bufferOver, canFreeze, detach, letGo } from "./lifetime.ts";
+import * as call from "./native_call.ts";
+import type { Live, Mapped, MapRequest } from "./native_call.ts";
 import { type Bag, flag, optionBag, type Range, range } from "./options.ts";
-import { byteCount, protection as checkProtection, show, syncFlags } from "./validate.ts";
-
-/** One live mapping, as the native registry knows it (id 0: an empty mapping, no memory). */
-interface Live {
-  readonly address: number;
-  readonly id: number;
-}
+import {
+  byteCount,
+  checkLength,
+  protection as checkProtection,
+  show,
+  syncFlags,
+} from "./validate.ts";
 
 /** How a mapping was opened: read-only, read/write and shared, or a private copy. */
 export type MappingMode = "r" | "rw" | "copy";
@@ -42,79 +43,27 @@ export interface Origin {
   readonly offset: number;
   /** The `MAP_*` flags. */
   readonly flags: number;
-  /** The `PROT_*` bits the mapping was made with. */
+  /** The `PROT_*` bits the caller sees (`"r"` is read-only even where its pages are not). */
   readonly protection: number;
   /** The mode asked for, where the flags alone do not tell it. */
   readonly mode?: MappingMode;
 }
 
-/** What `adopt` hands a Mapping's constructor; only tokens it issued are accepted. */
+/** What {@linkcode createMapping} hands a Mapping's constructor; only tokens it issued work. */
 interface Token {
   readonly live: Live;
   readonly origin: Origin;
   readonly immutable: boolean;
 }
 
-/** The out slots every synchronous call writes; one array, reused (calls never overlap). */
-export const out: Float64Array = new Float64Array(abi.OUT_SLOTS);
-
-/** Tokens handed out by {@linkcode adopt} and not yet given to a Mapping. */
+/** Tokens handed out by {@linkcode createMapping} and not yet given to a Mapping. */
 const issued = new WeakSet<Token>();
-
-const EMPTY: Live = Object.freeze({ address: 0, id: 0 });
-
-function release(live: Live): void {
-  // The status is ignored: a mapping already gone has nothing left to free.
-  if (live.id !== 0) native.symbols.mmap_ffi_unmap(live.address, live.id, null, 0);
-}
-
-/** What the first stage of Deno's finalizer holds: the live mapping and its buffer. */
-interface Watched {
-  readonly live: Live;
-  readonly buffer: ArrayBuffer;
-}
-
-/** The second stage: unmaps when the buffer itself is collected. */
-const bufferFinalizer = native.releasesOnCollect ? null : new FinalizationRegistry<Live>(release);
-
-/**
- * The first stage watches the Mapping and holds its buffer. A buffer can be moved to another
- * owner by routes this library cannot see (`ArrayBuffer.prototype.transfer.call`, a BYOB stream
- * reader), and a buffer collected after that says nothing about it; so when the Mapping is
- * collected, a detached buffer means the memory lives on elsewhere and it is never unmapped (it
- * leaks instead of crashing the new owner). Otherwise the second stage watches the buffer, which
- * other views may still use. The routes it can see (the buffer's own transfer methods,
- * `structuredClone` and `postMessage` transfer lists) unregister both stages before the move.
- */
-const viewFinalizer = bufferFinalizer === null
-  ? null
-  : new FinalizationRegistry<Watched>(({ live, buffer }) => {
-    if (!buffer.detached) bufferFinalizer.register(buffer, live, buffer);
-  });
-
-/**
- * Unmaps buffers the GC frees without `unmap()`, where the runtime has no native deallocator
- * (Deno), in the two stages above; each buffer is its own unregister token. Bun's deallocator
- * is attached in its loader instead.
- */
-const finalizer = viewFinalizer === null || bufferFinalizer === null ? null : {
-  register(mapping: object, buffer: ArrayBuffer, live: Live): void {
-    viewFinalizer.register(mapping, { live, buffer }, buffer);
-  },
-  unregister(buffer: ArrayBuffer): void {
-    viewFinalizer.unregister(buffer);
-    bufferFinalizer.unregister(buffer);
-  },
-};
-
-const { transfer, transferToFixedLength } = ArrayBuffer.prototype;
-const transferToImmutable = (ArrayBuffer.prototype as { transferToImmutable?: () => ArrayBuffer })
-  .transferToImmutable;
 
 /**
  * True where the runtime can make read-only mappings immutable, so a write throws `TypeError`
- * (Deno with `--v8-flags=--js-immutable-arraybuffer`). Elsewhere a read-only `open()` maps a
- * private copy-on-write view, so a stray write changes only this process's copy.
+ * (Deno with `--v8-flags=--js-immutable-arraybuffer`). Either way a read-only `open()` maps
+ * private pages, so a write that gets through (from a built-in that ignores immutability)
+ * changes only this process's copy, never the file, and never crashes.
  *
  * @example
  * ```ts
@@ -123,41 +72,7 @@ const transferToImmutable = (ArrayBuffer.prototype as { transferToImmutable?: ()
  * console.log(immutableBuffers ? "writes to 'r' mappings throw" : "'r' mappings are private");
  * ```
  */
-export const immutableBuffers: boolean = typeof transferToImmutable === "function";
-
-/**
- * Deno's finalizer watches the original ArrayBuffer; if user code moves the memory with
- * `transfer()` (or `transferToFixedLength()`, `transferToImmutable()`), the original can be
- * collected while the new owner still uses the memory. So a transfer first hands the mapping
- * over: the finalizer lets go of it (each buffer is its own unregister token) and `unmap()`
- * refuses. Mapped buffers get this prototype, made once, rather
- * than two closures defined on each buffer: a map call then costs one `setPrototypeOf`.
- */
-const watchedBuffer: object | null = finalizer === null ? null : Object.create(
-  ArrayBuffer.prototype,
-  Object.fromEntries(
-    ([
-      ["transfer", transfer],
-      ["transferToFixedLength", transferToFixedLength],
-      ...(transferToImmutable === undefined ? [] : [["transferToImmutable", transferToImmutable]]),
-    ] as [string, typeof transfer][]).map(([name, method]) => [name, {
-      configurable: true,
-      writable: true,
-      value(this: ArrayBuffer, newLength?: number): ArrayBuffer {
-        finalizer?.unregister(this);
-        return method.call(this, newLength);
-      },
-    }]),
-  ),
-);
-
-// `postMessage` and `structuredClone` move a buffer without calling its `transfer()`: catch
-// their transfer lists too, so that the finalizer lets go of a mapped buffer before it moves.
-if (finalizer !== null) {
-  watchTransferLists((buffer) => {
-    if (Object.getPrototypeOf(buffer) === watchedBuffer) finalizer.unregister(buffer);
-  });
-}
+export const immutableBuffers: boolean = canFreeze;
 
 const PROTECTION_NAMES: Readonly<Record<string, number>> = {
   none: PROT_NONE,
@@ -200,14 +115,17 @@ const MLOCK_HINT = "the locked-memory limit (RLIMIT_MEMLOCK) may be too low: see
  * `Uint8Array`; `subarray()` and `slice()` give plain `Uint8Array`s.
  *
  * Call {@linkcode Mapping.unmap} when done, or declare it with `using`. A mapping that is
- * dropped without either is unmapped when the garbage collector frees its buffer.
+ * dropped without either is unmapped once the runtime has freed its buffer.
  *
  * @example Read a file through a mapping
  * ```ts
+ * import { writeFileSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
  * import { open } from "./mod.ts";
  *
- * const path = Deno.makeTempFileSync();
- * Deno.writeTextFileSync(path, "hello");
+ * const path = join(tmpdir(), `mapping-example-${process.pid}.txt`);
+ * writeFileSync(path, "hello");
  * using bytes = open(path);
  * console.log(new TextDecoder().decode(bytes)); // "hello"
  * ```
@@ -240,7 +158,8 @@ export class Mapping extends Uint8Array {
   #origin: Origin;
   #protection: number;
   #immutable: boolean;
-  #pending: Promise<unknown> | null = null;
+  /** Settles when every flush started so far is done (null when none is running). */
+  #flushing: Promise<unknown> | null = null;
 
   /** @internal Use `open()`, `mmap()` and friends; a Mapping is only made by the library. */
   constructor(buffer: ArrayBuffer, token: Token) {
@@ -300,60 +219,42 @@ export class Mapping extends Uint8Array {
   /** The live mapping, or null once unmapped or when user code detached the buffer. */
   #usable(): Live | null {
     const live = this.#live;
-    return live === null || (this.buffer as ArrayBuffer).detached ? null : live;
-  }
-
-  /** Lets go of this object's hold on the memory: no finalizer, views detached. */
-  #forget(): void {
-    this.#live = null;
-    finalizer?.unregister(this.#buffer);
-    if (!this.#immutable) transfer.call(this.#buffer, 0);
+    return live === null || this.#buffer.detached ? null : live;
   }
 
   /**
    * Unmaps the memory now and returns `true`; a second call returns `false`. The buffer is
-   * detached first, so every view over it then has length 0 and reads `undefined` instead of
-   * touching freed memory. (An immutable buffer cannot be detached: its file is let go at
-   * once and its views read zeros until the buffer is collected.)
+   * detached first, so every view over it then has length 0 and reads `undefined`, and the
+   * file is let go at once. If the runtime still uses the memory (a pending read or write, a
+   * buffer a built-in has pinned, an immutable buffer), that use sees zero pages of its own,
+   * never the file, and the address range goes back to the OS when the runtime lets go.
    *
-   * @throws {MmapError} with code `ERR_MMAP_DETACHED` if user code detached the buffer itself
-   * (`transfer()`, `postMessage`, `structuredClone`): the memory may be in use elsewhere, so it
-   * is not unmapped.
+   * @throws {MmapError} with code `ERR_MMAP_DETACHED` if user code moved the buffer elsewhere
+   * (`transfer()`, `postMessage`, `structuredClone`): its new owner still uses the memory,
+   * which is freed when that owner lets go of it.
    */
   unmap(): boolean {
     const live = this.#live;
     if (live === null) return false;
-    if (live.id === 0) {
-      this.#live = null;
-      return true;
-    }
-    if (this.#immutable) {
-      const status = native.symbols.mmap_ffi_retire(live.address, live.id, out, out.length);
-      if (status !== 0) throw failure(status, { out });
-      // The finalizer stays registered: it frees the address range with the buffer.
-      this.#live = null;
-      return true;
-    }
-    const buffer = this.buffer as ArrayBuffer;
-    if (buffer.detached) {
-      this.#live = null;
-      finalizer?.unregister(buffer);
+    this.#live = null;
+    if (live.id === 0) return true;
+    if (this.#buffer.detached) {
       throw new MmapError(
-        "mmap: this mapping's ArrayBuffer was detached by transfer(), postMessage() or " +
-          "structuredClone(), so its memory may still be in use elsewhere; it was not unmapped. " +
-          "Keep the mapping and call unmap() instead of transferring its buffer.",
+        "mmap: this mapping's ArrayBuffer was moved by transfer(), postMessage() or " +
+          "structuredClone(), and its new owner may still use the memory, so it was not " +
+          "unmapped; it is freed once that owner lets go of it. Keep the mapping and call " +
+          "unmap() instead of transferring its buffer.",
         "ERR_MMAP_DETACHED",
       );
     }
-    if (this.#pending !== null) {
-      // A flush is running on another thread: detach now, unmap once it is done.
-      this.#forget();
-      this.#pending.finally(() => release(live));
+    if (this.#flushing !== null) {
+      // A flush runs on another thread: detach now, let go of the file once it is done (the
+      // flush holds the range meanwhile, so the pages it writes out stay the file's).
+      detach(this.#buffer);
+      this.#flushing.then(() => call.retire(live));
       return true;
     }
-    const status = native.symbols.mmap_ffi_unmap(live.address, live.id, out, out.length);
-    if (status !== 0) throw failure(status, { out });
-    this.#forget();
+    letGo(this.#buffer, live);
     return true;
   }
 
@@ -393,17 +294,7 @@ export class Mapping extends Uint8Array {
         );
       }
     }
-    if (live.id === 0) return true;
-    const status = native.symbols.mmap_ffi_sync(
-      live.address,
-      live.id,
-      start,
-      count,
-      mode,
-      out,
-      out.length,
-    );
-    if (status !== 0) throw failure(status, { out });
+    if (live.id !== 0) call.sync(live, start, count, mode);
     return true;
   }
 
@@ -411,7 +302,7 @@ export class Mapping extends Uint8Array {
    * Flushes changes to the file like `sync()`, without blocking the event loop where the
    * runtime allows it (Deno runs the `msync` on another thread; Bun runs it at once). Resolves
    * to `true`, or `false` if the mapping was unmapped before it started. `unmap()` while a
-   * flush runs detaches the buffer at once and frees the memory when the flush is done.
+   * flush runs detaches the buffer at once, and lets go of the file when the flush is done.
    */
   flush(options?: Range & { invalidate?: boolean }): Promise<boolean> {
     try {
@@ -421,26 +312,15 @@ export class Mapping extends Uint8Array {
       const live = this.#usable();
       if (live === null) return Promise.resolve(false);
       if (live.id === 0) return Promise.resolve(true);
-      const slots = new Float64Array(abi.OUT_SLOTS);
-      const call = Promise.resolve(
-        native.symbols.mmap_ffi_flush(
-          live.address,
-          live.id,
-          start,
-          count,
-          mode,
-          slots,
-          slots.length,
-        ),
-      ).then((status) => {
-        if (status !== 0) throw failure(status, { out: slots });
-        return true;
+      // Held from here, on this thread, so an unmap() before the other thread starts cannot
+      // free the range under it.
+      call.hold(live);
+      const done = call.syncOffThread(live, start, count, mode).finally(() => call.release(live));
+      const flushing: Promise<unknown> = Promise.allSettled([this.#flushing, done]).then(() => {
+        if (this.#flushing === flushing) this.#flushing = null;
       });
-      const pending: Promise<unknown> = Promise.allSettled([this.#pending, call]).then(() => {
-        if (this.#pending === pending) this.#pending = null;
-      });
-      this.#pending = pending;
-      return call;
+      this.#flushing = flushing;
+      return done.then(() => true);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -469,8 +349,7 @@ export class Mapping extends Uint8Array {
     return this.#rangeCall(
       where,
       "advise()",
-      (live, start, count) =>
-        native.symbols.mmap_ffi_advise(live.address, live.id, start, count, value, out, out.length),
+      (live, start, count) => call.advise(live, start, count, value),
     );
   }
 
@@ -484,9 +363,7 @@ export class Mapping extends Uint8Array {
     return this.#rangeCall(
       where,
       "lock()",
-      (live, start, count) =>
-        native.symbols.mmap_ffi_lock(live.address, live.id, start, count, 1, out, out.length),
-      MLOCK_HINT,
+      (live, start, count) => call.lock(live, start, count, true, MLOCK_HINT),
     );
   }
 
@@ -495,24 +372,20 @@ export class Mapping extends Uint8Array {
     return this.#rangeCall(
       where,
       "unlock()",
-      (live, start, count) =>
-        native.symbols.mmap_ffi_lock(live.address, live.id, start, count, 0, out, out.length),
+      (live, start, count) => call.lock(live, start, count, false),
     );
   }
 
   #rangeCall(
     where: Range | undefined,
     name: string,
-    call: (live: Live, start: number, count: number) => number,
-    hint?: string,
+    run: (live: Live, start: number, count: number) => void,
   ): boolean {
     const bag: Bag = optionBag(where, ["offset", "length"], name);
     const [start, count] = range(bag, this.length, name);
     const live = this.#usable();
     if (live === null) throw unmappedError(name);
-    if (live.id === 0 || count === 0) return true;
-    const status = call(live, start, count);
-    if (status !== 0) throw failure(status, { out, hint });
+    if (live.id !== 0 && count !== 0) run(live, start, count);
     return true;
   }
 
@@ -535,10 +408,7 @@ export class Mapping extends Uint8Array {
     }
     const live = this.#usable();
     if (live === null) throw unmappedError("protect()");
-    if (live.id !== 0) {
-      const status = native.symbols.mmap_ffi_protect(live.address, live.id, prot, out, out.length);
-      if (status !== 0) throw failure(status, { out });
-    }
+    if (live.id !== 0) call.protect(live, prot);
     this.#protection = prot;
     return true;
   }
@@ -556,28 +426,19 @@ export class Mapping extends Uint8Array {
         : { pages: 0, resident: 0 };
     }
     const pages = new Uint8Array(Math.floor(count / PAGESIZE) + 2);
-    const status = native.symbols.mmap_ffi_residency(
-      live.address,
-      live.id,
-      start,
-      count,
-      pages,
-      pages.length,
-      out,
-      out.length,
-    );
-    if (status !== 0) throw failure(status, { out });
-    const total = out[abi.OUT_LENGTH];
-    const result: Residency = { pages: total, resident: out[abi.OUT_COUNT] };
-    if (wantBitmap) result.bitmap = pages.slice(0, total);
+    const found = call.residency(live, start, count, pages);
+    const result: Residency = { pages: found.pages, resident: found.resident };
+    if (wantBitmap) result.bitmap = pages.slice(0, found.pages);
     return result;
   }
 
   /**
    * Grows or shrinks the mapping to `newLength` bytes and returns the new mapping; this one is
    * unmapped (its views detached), since the memory may move. A `"rw"` file or shared-memory
-   * mapping grows its file first; other file mappings can only grow within the file. On Linux
-   * this is `mremap`; elsewhere the file is mapped again (anonymous memory is copied).
+   * mapping grows its file first; other file mappings can only grow within the file. Private
+   * and anonymous memory keeps its bytes: the kernel moves the pages (`mremap`), or, while the
+   * runtime still uses the old ones, the pages that differ are copied. A failure leaves this
+   * mapping as it was (and a grown file at its old size).
    *
    * @throws {TypeError} for a mapping made from a caller's descriptor (no path to reopen).
    * @throws {RangeError} past the end of a file that is not `"rw"`, or when growing shared
@@ -586,66 +447,69 @@ export class Mapping extends Uint8Array {
   resize(newLength: number): this {
     const length = byteCount(newLength, "newLength");
     if (length === 0) throw new RangeError("mmap: cannot resize to 0 bytes; call unmap() instead");
-    // The new mapping keeps any protection set since with protect().
-    const origin: Origin = { ...this.#origin, protection: this.#protection };
+    const origin = this.#origin;
     if (origin.kind === "fd") {
       throw new TypeError(
-        "mmap: a mapping of a caller's file descriptor cannot be resized; map the file by " +
+        "mmap: a mapping of a caller's descriptor cannot be resized; map the file by " +
           "name with open() to resize it",
       );
     }
     checkLength(length);
     const live = this.#usable();
     if (live === null) throw unmappedError("resize()");
+    const Kind = this.constructor as MappingClass<this>;
     const growTo = this.mode === "rw" && origin.kind !== "anonymous" ? origin.offset + length : 0;
-    if (live.id === 0 || this.#immutable) return this.#reopen(length, growTo);
-    const name = origin.path === null ? null : new TextEncoder().encode(origin.path);
-    const source = origin.kind === "file"
-      ? abi.SOURCE_FILE
-      : origin.kind === "shm"
-      ? abi.SOURCE_SHM
-      : abi.SOURCE_ANONYMOUS;
-    const status = native.symbols.mmap_ffi_resize(
-      live.address,
-      live.id,
+    // The new mapping keeps any protection set since with protect().
+    const kept: Origin = { ...origin, protection: this.#protection };
+    if (live.id === 0) return this.#mapAgain(kept, length, growTo);
+    const source = { kind: origin.kind, path: origin.path };
+    const { mapped, moves } = call.resize(live, length, source, growTo, {
+      path: origin.path ?? undefined,
+      offset: origin.offset,
       length,
-      source,
-      name,
-      name?.length ?? 0,
-      growTo,
-      out,
-      out.length,
-    );
-    if (status !== 0) {
-      const error = failure(status, { out, path: origin.path ?? undefined, length });
-      // Without mremap (macOS), map anew.
-      if ((error as MmapError).code === "ENOSYS") return this.#reopen(length, growTo);
+    });
+    let next: this;
+    try {
+      next = createMapping(Kind, mapped, kept, this.#immutable);
+    } catch (error) {
+      if (moves) call.release(live); // the hold the resize took for the move
       throw error;
     }
-    this.#forget();
-    return adopt(origin, this.constructor as MappingClass<this>, { immutable: false });
-  }
-
-  /** Resizes by mapping anew (no `mremap`, or a buffer that cannot be detached). */
-  #reopen(length: number, growTo: number): this {
-    const origin: Origin = { ...this.#origin, protection: this.#protection };
-    const Kind = this.constructor as MappingClass<this>;
-    let next: this;
-    if (origin.kind === "anonymous") {
-      const status = mapSource(origin, length, 0, 0);
-      if (status !== 0) throw failure(status, { out, length });
-      next = adopt(origin, Kind, { immutable: false });
-      next.set(this.subarray(0, Math.min(this.length, length)));
+    this.#live = null;
+    if (moves) {
+      detach(this.#buffer);
+      call.move(live, mapped);
     } else {
-      // Growing the file needs it open for writing, even if protect() took PROT_WRITE away.
-      const write = growTo > 0 || ((origin.protection & PROT_WRITE) !== 0 && this.shared);
-      const status = mapSource(origin, length, write ? abi.OPEN_WRITE : 0, growTo);
-      if (status !== 0) throw failure(status, { out, path: origin.path ?? undefined, length });
-      next = adopt(origin, Kind, { immutable: this.#immutable });
+      letGo(this.#buffer, live);
     }
-    this.unmap();
     return next;
   }
+
+  /** Resizes an empty mapping: nothing to keep, so map its source afresh. */
+  #mapAgain(origin: Origin, length: number, growTo: number): this {
+    const Kind = this.constructor as MappingClass<this>;
+    const request: MapRequest = {
+      kind: origin.kind,
+      path: origin.path,
+      protection: osProtection(origin),
+      flags: origin.flags,
+      offset: origin.offset,
+      length,
+      // Growing the file needs it open for writing, even if protect() took PROT_WRITE away.
+      openFlags: growTo > 0 || ((origin.protection & PROT_WRITE) !== 0 && this.shared)
+        ? abi.OPEN_WRITE
+        : 0,
+      growTo,
+    };
+    const next = createMapping(Kind, call.map(request), origin, this.#immutable);
+    this.#live = null;
+    return next;
+  }
+}
+
+/** The OS protection a mapping of `origin` is made with: `"r"` maps private writable pages. */
+export function osProtection(origin: Origin): number {
+  return origin.mode === "r" ? PROT_READ | PROT_WRITE : origin.protection;
 }
 
 /** An index as `subarray` takes it: truncated, negative from the end, clamped to the length. */
@@ -672,118 +536,26 @@ function unmappedError(name: string): MmapError {
 /** A Mapping class: {@linkcode Mapping} or one of its subclasses. */
 export type MappingClass<M extends Mapping> = new (buffer: ArrayBuffer, token: Token) => M;
 
-/** Refuses a length the runtime cannot hold in one ArrayBuffer. */
-export function checkLength(length: number): void {
-  if (length > native.maxBufferLength) {
-    throw new RangeError(
-      `mmap: ${length} bytes is more than ${native.runtime} can hold in one ArrayBuffer ` +
-        `(${native.maxBufferLength} bytes); map a window at a time (see windows()), or a ` +
-        "smaller length at an offset",
-    );
-  }
-}
-
-const encoder = new TextEncoder();
-
-/** Where names are encoded for the native calls; reused (calls never overlap), grown on need. */
-let nameBuffer = new Uint8Array(1024);
-
 /**
- * Encodes `text` as UTF-8 into the reused name buffer and returns its length in bytes, so
- * mapping by name allocates nothing per call. Valid until the next call.
+ * Makes a `Kind` over a new mapping: its buffer (with the runtime's release hook; immutable
+ * with `freeze` where the runtime can) and what it came from. An empty mapping gets an empty
+ * buffer of its own.
  */
-function encodeName(text: string): number {
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-  if (text.length * 3 > nameBuffer.length) nameBuffer = new Uint8Array(text.length * 3);
-  return encoder.encodeInto(text, nameBuffer).written;
-}
-
-/**
- * Maps `length` bytes (0: to the end) of what `origin` describes (a file or shared-memory object
- * by name, a caller's descriptor `fd`, or anonymous memory); the result is in {@linkcode out}.
- * Every map call goes through here. Returns the status.
- */
-export function mapSource(
-  origin: Origin,
-  length: number,
-  openFlags: number,
-  growTo: number,
-  permissions = 0o600,
-  fd = -1,
-): number {
-  const { kind, path, protection, flags, offset } = origin;
-  if (kind === "anonymous" || kind === "fd") {
-    return native.symbols.mmap_ffi_map_fd(length, protection, flags, fd, offset, out, out.length);
-  }
-  const size = encodeName(path ?? "");
-  if (kind === "shm") {
-    return native.symbols.mmap_ffi_map_shm(
-      nameBuffer,
-      size,
-      length,
-      protection,
-      flags,
-      offset,
-      openFlags,
-      permissions,
-      growTo,
-      out,
-      out.length,
-    );
-  }
-  return native.symbols.mmap_ffi_map_path(
-    nameBuffer,
-    size,
-    length,
-    protection,
-    flags,
-    offset,
-    openFlags,
-    growTo,
-    out,
-    out.length,
-  );
-}
-
-/** Options of {@linkcode adopt}. */
-export interface AdoptOptions {
-  /** Make the buffer immutable where the runtime can (read-only mappings). */
-  immutable: boolean;
-}
-
-/**
- * Wraps the mapping a successful map call wrote to {@linkcode out} in a `Kind` instance: an
- * ArrayBuffer over it, watched so the memory is unmapped when the buffer is collected.
- */
-export function adopt<M extends Mapping>(
-  origin: Origin,
+export function createMapping<M extends Mapping>(
   Kind: MappingClass<M>,
-  options: AdoptOptions,
+  mapped: Mapped,
+  origin: Origin,
+  freeze: boolean,
 ): M {
-  const live: Live = { address: out[abi.OUT_ADDRESS], id: out[abi.OUT_ID] };
-  const length = out[abi.OUT_LENGTH];
-  if (length > native.maxBufferLength) {
-    release(live);
-    checkLength(length);
-  }
-  let buffer = native.arrayBuffer(live.address, length, live.id);
-  const immutable = options.immutable && immutableBuffers;
-  if (immutable) buffer = transferToImmutable!.call(buffer);
-  const token: Token = { live, origin, immutable };
+  const empty = mapped.id === 0;
+  const buffer = empty ? new ArrayBuffer(0) : bufferOver(mapped, freeze);
+  const token: Token = {
+    live: { address: mapped.address, id: mapped.id },
+    origin,
+    immutable: !empty && freeze && canFreeze,
+  };
   issued.add(token);
-  const mapping = new Kind(buffer, token);
-  if (finalizer !== null) {
-    finalizer.register(mapping, buffer, live);
-    if (!immutable) Object.setPrototypeOf(buffer, watchedBuffer);
-  }
-  return mapping;
-}
-
-/** An empty mapping (length 0, no memory behind it), for an empty file or range. */
-export function emptyMapping<M extends Mapping>(origin: Origin, Kind: MappingClass<M>): M {
-  const token: Token = { live: EMPTY, origin, immutable: false };
-  issued.add(token);
-  return new Kind(new ArrayBuffer(0), token);
+  return new Kind(buffer, token);
 }
 
 /**
@@ -811,14 +583,7 @@ export class SharedMemoryMapping extends Mapping {
    * @throws {MmapError} (`ENOENT`) if the name no longer exists.
    */
   unlink(): boolean {
-    unlinkShm(this.name);
+    call.unlinkShm(this.name);
     return true;
   }
-}
-
-/** Removes a shared-memory object's name. */
-export function unlinkShm(name: string): void {
-  const size = encodeName(name);
-  const status = native.symbols.mmap_ffi_shm_unlink(nameBuffer, size, out, out.length);
-  if (status !== 0) throw failure(status, { path: name, out });
 }

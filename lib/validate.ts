@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { native } from "../bindings/load.ts";
 import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
@@ -137,4 +138,15 @@ export function shmName(value: unknown): string {
     );
   }
   return name;
+}
+
+/** Refuses a length the runtime cannot hold in one ArrayBuffer. */
+export function checkLength(length: number): void {
+  if (length > native.maxBufferLength) {
+    throw new RangeError(
+      `mmap: ${length} bytes is more than ${native.runtimeName} can hold in one ArrayBuffer ` +
+        `(${native.maxBufferLength} bytes); map a window at a time (see windows()), or a ` +
+        "smaller length at an offset",
+    );
+  }
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { symbols } from "../bindings/symbols.ts";
-import { toBunSymbols } from "../bindings/bun.ts";
+import { exportName, toBunSymbols } from "../bindings/convert.ts";
 import { libraryFileName, libraryPath } from "../bindings/native.ts";
 import { runFixture, runtime, test } from "./harness.ts";
 
@@ -16,16 +16,24 @@ test("the symbol table names exactly the library's exported symbols", () => {
     .map((line) => line.trim().split(/\s+/)[2])
     .filter((name) => name?.startsWith("mmap_ffi_"))
     .sort();
-  assert.deepEqual(exported, Object.keys(symbols).sort());
+  const named = new Set(Object.entries(symbols).map(([key, entry]) => exportName(key, entry)));
+  assert.deepEqual(exported, [...named].sort());
+});
+
+test("a variant of a function names an exported symbol", () => {
+  assert.equal(
+    exportName("mmap_ffi_sync_nonblocking", symbols.mmap_ffi_sync_nonblocking),
+    "mmap_ffi_sync",
+  );
+  assert.equal(exportName("mmap_ffi_sync", symbols.mmap_ffi_sync), "mmap_ffi_sync");
 });
 
 test("the Bun form of the table converts every parameter and result", () => {
   const converted = toBunSymbols(symbols);
-  assert.deepEqual(Object.keys(converted), Object.keys(symbols));
-  for (const [name, definition] of Object.entries(symbols)) {
-    const bun = converted[name];
-    assert.equal(bun.args.length, definition.parameters.length, name);
-    for (const type of [...bun.args, bun.returns]) assert.equal(typeof type, "string", name);
+  for (const [key, definition] of Object.entries(symbols)) {
+    const bun = converted[exportName(key, definition)];
+    assert.equal(bun.args.length, definition.parameters.length, key);
+    for (const type of [...bun.args, bun.returns]) assert.equal(typeof type, "string", key);
   }
   assert.deepEqual(converted.mmap_ffi_sync.args, [
     "usize",
