@@ -458,8 +458,10 @@ pub unsafe extern "C" fn mmap_ffi_advise(
     })
 }
 
-/// Locks (`lock` 1) or unlocks (`lock` 0) `length` bytes from `offset` of the live mapping at
-/// `address` in memory (`mlock`/`munlock`).
+/// Locks or unlocks `length` bytes from `offset` of the live mapping at `address` in memory:
+/// `lock` 0 `munlock`, 1 `mlock`, 2 lock the pages as they are read (`MLOCK_ONFAULT`, then
+/// read faults), so a private mapping that only reads keeps sharing the file's pages instead of
+/// copying each one.
 ///
 /// # Safety
 /// `out` must be null or point to `out_len` writable `f64`s.
@@ -474,7 +476,25 @@ pub unsafe extern "C" fn mmap_ffi_lock(
     out_len: usize,
 ) -> i32 {
     guard(|| {
-        let outcome = mapping::lock(address, id, offset, length, lock != 0);
+        let how = match lock {
+            0 => os::Locking::Unlock,
+            1 => os::Locking::Lock,
+            2 => os::Locking::LockReading,
+            _ => {
+                // SAFETY: forwarded from the caller.
+                return unsafe {
+                    report_status(
+                        out,
+                        out_len,
+                        Err(Failure::Refused {
+                            status: status::INVALID_ARGUMENT,
+                            file_size: 0,
+                        }),
+                    )
+                };
+            }
+        };
+        let outcome = mapping::lock(address, id, offset, length, how);
         // SAFETY: forwarded from the caller.
         unsafe { report_status(out, out_len, outcome) }
     })

@@ -408,11 +408,20 @@ pub fn advise(address: usize, id: u64, offset: usize, length: usize, advice: i32
     })
 }
 
-/// Locks (`lock`) or unlocks a range of a live mapping in memory.
-pub fn lock(address: usize, id: u64, offset: usize, length: usize, lock: bool) -> Outcome<()> {
-    with_live_range(address, id, offset, length, |_, start, length| {
-        // SAFETY: the range lies within a live mapping of ours.
-        unsafe { os::mlock(start, length, lock) }?;
+/// Locks or unlocks a range of a live mapping in memory.
+pub fn lock(
+    address: usize,
+    id: u64,
+    offset: usize,
+    length: usize,
+    how: os::Locking,
+) -> Outcome<()> {
+    with_live_range(address, id, offset, length, |entry, start, length| {
+        if how == os::Locking::LockReading && entry.prot & libc::PROT_READ == 0 {
+            return Err(Failure::refused(status::INVALID_ARGUMENT));
+        }
+        // SAFETY: the range lies within a live mapping of ours (readable, to lock it reading).
+        unsafe { os::mlock(start, length, how) }?;
         Ok(())
     })
 }
@@ -586,10 +595,14 @@ pub fn resize(
     let moves = moves_pages(&entry);
     let made = map_range(fd, new_length, request, entry.identity).and_then(|mapped| {
         if moves {
-            // The old range must outlive its buffer until `move_pages` has carried it over.
+            // The old range must outlive its buffer until `move_pages` has carried it over, and
+            // only these two may be paired for it.
             if let Err(failure) = hold(address, id) {
                 let _ = release(mapped.address, mapped.id);
                 return Err(failure);
+            }
+            if let Some(fresh) = registry::lock().live(mapped.address, mapped.id) {
+                fresh.resized_from = Some((address, id));
             }
         }
         Ok((mapped, moves))
@@ -611,12 +624,13 @@ fn moves_pages(entry: &Entry) -> bool {
 }
 
 /// Finishes a [`resize`] of a private or anonymous mapping: carries the bytes of the old
-/// mapping (`address`, `id`) over to the new one (`to`, `to_id`) and drops the hold `resize`
-/// took. If that hold was the old range's last (nothing else uses it: its buffer was let go and
-/// no operation holds it), the kernel moves the pages themselves into the new range
-/// (`mremap`), and the old range is gone. Otherwise the pages that differ are copied and the old
-/// mapping is retired (its range stays, as zero pages, until its last hold goes). Cannot fail
-/// once both mappings are live, so a resize never stops halfway.
+/// mapping (`address`, `id`) over to the new one (`to`, `to_id`) that resize made for it, and
+/// drops the hold `resize` took; any other pair is refused. If that hold was the old range's
+/// last (nothing else uses it: its buffer was let go and no operation holds it), the kernel moves
+/// the pages themselves into the new range (`mremap`), and the old range is gone. Otherwise the
+/// pages that hold data of their own are copied, and the old mapping is retired (its range
+/// stays, as zero pages, until its last hold goes). Either way the new mapping ends up with the
+/// old one's protection. On failure nothing has changed.
 pub fn move_pages(address: usize, id: u64, to: usize, to_id: u64) -> Outcome<()> {
     let mut registry = registry::lock();
     let old = *registry
@@ -625,76 +639,111 @@ pub fn move_pages(address: usize, id: u64, to: usize, to_id: u64) -> Outcome<()>
     let new = *registry
         .live(to, to_id)
         .ok_or(Failure::refused(status::NOT_LIVE))?;
-    let same_kind =
-        moves_pages(&old) && old.flags == new.flags && address - old.base == to - new.base;
-    if !same_kind {
+    if new.resized_from != Some((address, id)) {
         return Err(Failure::refused(status::INVALID_ARGUMENT));
     }
-    if old.holds == 1 {
+    let moved = old.holds == 1
         // SAFETY: the registry holds both ranges, nothing uses the old one (this was its last
         // hold) and nothing has seen the new one; MREMAP_FIXED replaces only the new range.
-        let moved =
-            unsafe { os::mremap_fixed(old.base, old.base_length, new.base_length, new.base) };
-        if moved.is_ok() {
-            registry.remove(address);
-            return Ok(());
-        }
+        && unsafe { os::mremap_fixed(old.base, old.base_length, new.base_length, new.base) }
+            .is_ok();
+    if !moved {
+        // SAFETY: both ranges are live mappings of ours (the lock keeps them so) and distinct.
+        unsafe { copy_pages(&old, &new) }?;
+        // SAFETY: the registry holds the old range, so replacing it affects only our own pages.
+        unsafe { os::replace_with_zero_pages(old.base, old.base_length) }?;
     }
-    // SAFETY: both ranges are live mappings of ours (the lock keeps them so) and distinct.
-    unsafe { copy_changed_pages(&old, address, &new, to) }?;
-    // SAFETY: the registry holds the old range, so replacing it affects only our own pages.
-    unsafe { os::replace_with_zero_pages(old.base, old.base_length) }?;
-    let entry = registry
-        .get_mut(address, id)
+    let fresh = registry
+        .live(to, to_id)
         .ok_or(Failure::refused(status::NOT_LIVE))?;
-    entry.retired = true;
+    fresh.resized_from = None;
+    fresh.prot = old.prot;
+    if moved {
+        registry.remove(address);
+        return Ok(());
+    }
+    if let Some(entry) = registry.get_mut(address, id) {
+        entry.retired = true;
+    }
     drop(registry);
     release(address, id)
 }
 
-/// Copies the bytes of `old` (seen at `from`) into `new` (seen at `to`), a page at a time and
-/// only where they differ, so pages the new mapping already has (zeros, or the file's) stay
-/// shared and unallocated. Makes each range readable or writable for the copy if its protection
-/// says otherwise, and restores it.
+/// Restores the protection of ranges made accessible for a copy, on every path out.
+struct Restore<'a> {
+    ranges: Vec<(&'a Entry, i32)>,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        for (entry, prot) in &self.ranges {
+            // SAFETY: the caller of `copy_pages` guarantees the range is ours; this puts back
+            // the protection it had. Best effort: there is nothing else to do on failure.
+            let _ = unsafe { os::mprotect(entry.base, entry.base_length, *prot) };
+        }
+    }
+}
+
+/// Copies the pages of `old` into `new` that hold data of their own: for private file mappings
+/// the pages written since (copies), for anonymous memory every page touched, swapped out or
+/// not (`/proc/self/pagemap`; where it cannot be read, every page is compared). Pages equal to
+/// what the new mapping already has (zeros, or the file's) are not written, so they stay shared
+/// and unallocated. Whole pages from the start of each range, as `mremap` would move them:
+/// bytes past the new length in its last page keep what they held. The new mapping ends with
+/// the old one's protection; on failure both keep theirs.
 ///
 /// # Safety
 /// Both must be live mappings of ours, distinct, and kept so by the caller.
-unsafe fn copy_changed_pages(old: &Entry, from: usize, new: &Entry, to: usize) -> Outcome<()> {
-    let length = old.length.min(new.length);
+unsafe fn copy_pages(old: &Entry, new: &Entry) -> Outcome<()> {
+    let page = page::size();
+    let length = old
+        .base_length
+        .next_multiple_of(page)
+        .min(new.base_length.next_multiple_of(page));
+    let own = os::pages_with_data(old.base, length, old.flags & os::MAP_ANONYMOUS != 0);
     let readable = libc::PROT_READ;
     let writable = libc::PROT_READ | libc::PROT_WRITE;
-    let set = |entry: &Entry, prot| {
-        // SAFETY: the caller guarantees the range is ours.
-        unsafe { os::mprotect(entry.base, entry.base_length, prot) }
-    };
-    if old.prot & readable != readable {
-        set(old, old.prot | readable)?;
+    let mut restore = Restore { ranges: Vec::new() };
+    for (entry, wanted) in [(old, readable), (new, writable)] {
+        if entry.prot & wanted != wanted {
+            // SAFETY: the caller guarantees the range is ours.
+            unsafe { os::mprotect(entry.base, entry.base_length, entry.prot | wanted) }?;
+            restore.ranges.push((entry, entry.prot));
+        }
     }
-    if new.prot & writable != writable {
-        set(new, writable)?;
-    }
-    let page = page::size();
-    let mut at = 0;
-    while at < length {
-        let chunk = page.min(length - at);
-        // SAFETY: both ranges are mapped for `length` bytes and readable (made so above).
+    for (index, at) in (0..length).step_by(page).enumerate() {
+        if own
+            .as_ref()
+            .is_some_and(|own| !own.get(index).copied().unwrap_or(true))
+        {
+            continue;
+        }
+        // SAFETY: both ranges are mapped for whole pages up to `length` and readable (made so
+        // above); the kernel maps whole pages, so the last partial page is there in full.
         let (source, target) = unsafe {
             (
-                std::slice::from_raw_parts((from + at) as *const u8, chunk),
-                std::slice::from_raw_parts((to + at) as *const u8, chunk),
+                std::slice::from_raw_parts((old.base + at) as *const u8, page),
+                std::slice::from_raw_parts((new.base + at) as *const u8, page),
             )
         };
         if source != target {
             // SAFETY: as above; the new range is writable and does not overlap the old one.
-            unsafe { os::copy(from + at, to + at, chunk) };
+            unsafe { os::copy(old.base + at, new.base + at, page) };
         }
-        at += chunk;
     }
-    if old.prot & readable != readable {
-        set(old, old.prot)?;
-    }
-    if new.prot & writable != writable {
-        set(new, new.prot)?;
+    // The new mapping takes the old one's protection, as pages moved by mremap would.
+    let new_opened = restore
+        .ranges
+        .iter()
+        .any(|(entry, _)| entry.base == new.base);
+    restore.ranges.retain(|(entry, _)| entry.base != new.base);
+    if new_opened || new.prot != old.prot {
+        // SAFETY: the caller guarantees the range is ours.
+        if let Err(error) = unsafe { os::mprotect(new.base, new.base_length, old.prot) } {
+            // SAFETY: as above; put back what it had.
+            let _ = unsafe { os::mprotect(new.base, new.base_length, new.prot) };
+            return Err(error.into());
+        }
     }
     Ok(())
 }

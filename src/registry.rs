@@ -37,6 +37,9 @@ pub struct Entry {
     /// True once its pages were replaced by anonymous zero pages: the file is let go, and only
     /// the address range is kept until the last hold is dropped.
     pub retired: bool,
+    /// The mapping (address, id) whose resize made this one, until its pages are moved here:
+    /// the one pair a move may carry pages between.
+    pub resized_from: Option<(usize, u64)>,
 }
 
 /// What to record about a new mapping.
@@ -88,6 +91,7 @@ impl Registry {
             holds: 1,
             wrapped: false,
             retired: false,
+            resized_from: None,
         };
         self.entries.insert(new.address, entry);
         id

@@ -559,6 +559,41 @@ fn lock_and_unlock_a_range() {
     assert_eq!(unmap(&out), 0);
 }
 
+#[test]
+fn locking_reading_keeps_a_private_mapping_on_the_files_pages() {
+    // mlock faults a private writable mapping's pages in for writing, copying each one; lock
+    // mode 2 reads them in, so they stay the page cache's and show later writes to the file.
+    let path = file_with("lock-reading", &[1u8; 8192]);
+    let name = path.as_os_str().as_encoded_bytes();
+    let (status, out) = map_path(name, 0, RW, libc::MAP_PRIVATE, 0, 0, 0);
+    assert_eq!(status, 0);
+    // SAFETY: a null out buffer is allowed.
+    let locked = unsafe {
+        mmap_ffi_lock(
+            out[OUT_ADDRESS] as usize,
+            out[OUT_ID] as u64,
+            0,
+            8192,
+            2,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if locked == libc::ENOMEM || locked == libc::EPERM {
+        eprintln!("locked-memory limit too low here; skipped");
+    } else {
+        assert_eq!(locked, 0);
+        assert_eq!(view(&out)[4096], 1);
+        // Written in place: a truncation would discard private copies too, hiding one.
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(&[2u8; 8192], 0).unwrap();
+        assert_eq!(view(&out)[4096], 2, "still the file's page, not a copy");
+    }
+    assert_eq!(unmap(&out), 0);
+    std::fs::remove_file(path).unwrap();
+}
+
 fn resize(
     out: &[f64; OUT_SLOTS],
     new_length: usize,

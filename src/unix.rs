@@ -179,22 +179,94 @@ pub unsafe fn madvise(address: usize, length: usize, advice: i32) -> OsResult<()
     Ok(())
 }
 
-/// Locks (`lock`) or unlocks a page-aligned range of a mapping in memory.
+/// How [`mlock`] treats a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locking {
+    /// `munlock`.
+    Unlock,
+    /// `mlock`: fault every page in and keep it in memory. A private writable mapping's pages
+    /// are faulted in for writing, so each becomes a private copy.
+    Lock,
+    /// Lock the pages as they are read (`MLOCK_ONFAULT`), then read them in: a private writable
+    /// mapping that only reads (`open()`'s `"r"`) keeps the file's pages, shared with the page
+    /// cache, instead of copying every one.
+    LockReading,
+}
+
+/// Locks or unlocks a page-aligned range of a mapping in memory.
 ///
 /// # Safety
 /// `address` must be page-aligned and the range must lie within a live mapping of ours.
-pub unsafe fn mlock(address: usize, length: usize, lock: bool) -> OsResult<()> {
+pub unsafe fn mlock(address: usize, length: usize, how: Locking) -> OsResult<()> {
     let pointer = address as *const libc::c_void;
     // SAFETY: the caller guarantees the range is ours; locking changes no contents.
     let (result, call) = unsafe {
-        if lock {
-            (libc::mlock(pointer, length), Syscall::Mlock)
-        } else {
-            (libc::munlock(pointer, length), Syscall::Munlock)
+        match how {
+            Locking::Unlock => (libc::munlock(pointer, length), Syscall::Munlock),
+            Locking::Lock => (libc::mlock(pointer, length), Syscall::Mlock),
+            Locking::LockReading => return lock_reading(address, length),
         }
     };
     if result != 0 {
         return Err(last_error(call));
+    }
+    Ok(())
+}
+
+/// [`Locking::LockReading`] on Linux: `mlock2(MLOCK_ONFAULT)`, then read faults.
+///
+/// # Safety
+/// As for [`mlock`].
+#[cfg(target_os = "linux")]
+unsafe fn lock_reading(address: usize, length: usize) -> OsResult<()> {
+    const MLOCK_ONFAULT: libc::c_long = 1;
+    // SAFETY: the caller guarantees the range is ours; mlock2 changes no contents. Called
+    // through syscall() since not every libc exports mlock2.
+    if unsafe { libc::syscall(libc::SYS_mlock2, address, length, MLOCK_ONFAULT) } != 0 {
+        return Err(last_error(Syscall::Mlock));
+    }
+    // SAFETY: as above; MADV_POPULATE_READ only faults pages in for reading.
+    unsafe { populate_read(address, length) }
+}
+
+/// Without `MLOCK_ONFAULT`, a plain `mlock` (which does not copy pages on these systems'
+/// read-only faults the way Linux's write faults do).
+///
+/// # Safety
+/// As for [`mlock`].
+#[cfg(not(target_os = "linux"))]
+unsafe fn lock_reading(address: usize, length: usize) -> OsResult<()> {
+    // SAFETY: forwarded from the caller.
+    unsafe { mlock(address, length, Locking::Lock) }
+}
+
+/// Faults a page-aligned range of a mapping in for reading (`MADV_POPULATE_READ`, Linux 5.14;
+/// before that, one read a page), so a private mapping keeps sharing the file's pages.
+///
+/// # Safety
+/// `address` must be page-aligned and the range must lie within a live, readable mapping of
+/// ours.
+#[cfg(target_os = "linux")]
+pub unsafe fn populate_read(address: usize, length: usize) -> OsResult<()> {
+    // SAFETY: the caller guarantees the range is ours; reading pages in changes no contents.
+    if unsafe {
+        libc::madvise(
+            address as *mut libc::c_void,
+            length,
+            libc::MADV_POPULATE_READ,
+        )
+    } == 0
+    {
+        return Ok(());
+    }
+    let error = last_error(Syscall::Madvise);
+    if error.errno != libc::EINVAL {
+        return Err(error);
+    }
+    for page in (address..address + length).step_by(crate::page::size()) {
+        // SAFETY: the page lies within a readable mapping of ours; a volatile read is not
+        // optimised away, so it faults the page in.
+        unsafe { std::ptr::read_volatile(page as *const u8) };
     }
     Ok(())
 }
@@ -304,6 +376,34 @@ pub unsafe fn replace_with_zero_pages(address: usize, length: usize) -> OsResult
 pub unsafe fn copy(from: usize, to: usize, length: usize) {
     // SAFETY: the caller guarantees both ranges are valid and distinct.
     unsafe { std::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, length) };
+}
+
+/// Which pages of a page-aligned range hold data of their own (`/proc/self/pagemap`): present
+/// and anonymous (for a private file mapping: copied on write), or swapped out. `anonymous`
+/// counts every present page of anonymous memory. `None` where the kernel does not say.
+pub fn pages_with_data(address: usize, length: usize, anonymous: bool) -> Option<Vec<bool>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const PRESENT: u64 = 1 << 63;
+    const SWAPPED: u64 = 1 << 62;
+    const FILE_OR_SHARED: u64 = 1 << 61;
+    let page = crate::page::size();
+    let count = length.div_ceil(page);
+    let mut pagemap = std::fs::File::open("/proc/self/pagemap").ok()?;
+    pagemap
+        .seek(SeekFrom::Start((address / page * 8) as u64))
+        .ok()?;
+    let mut own = Vec::with_capacity(count);
+    let mut chunk = vec![0u8; 8 * 8192];
+    while own.len() < count {
+        let want = (count - own.len()).min(8192) * 8;
+        pagemap.read_exact(&mut chunk[..want]).ok()?;
+        own.extend(chunk[..want].chunks_exact(8).map(|entry| {
+            let bits = u64::from_ne_bytes(entry.try_into().unwrap_or_default());
+            bits & SWAPPED != 0
+                || (bits & PRESENT != 0 && (anonymous || bits & FILE_OR_SHARED == 0))
+        }));
+    }
+    Some(own)
 }
 
 /// The kernel's limit on mappings per process (`/proc/sys/vm/max_map_count`), where it has one.
