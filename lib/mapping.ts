@@ -346,6 +346,12 @@ export class Mapping extends Uint8Array {
         `mmap: unknown advice ${show(advice)}; this OS offers ${Object.keys(ADVICE).join(", ")}`,
       );
     }
+    if (value === ADVICE.populate_write && (this.#protection & PROT_WRITE) === 0) {
+      throw new RangeError(
+        'mmap: advice "populate_write" needs a writable mapping; use "populate_read" to ' +
+          "read the pages in",
+      );
+    }
     return this.#rangeCall(
       where,
       "advise()",
@@ -360,10 +366,14 @@ export class Mapping extends Uint8Array {
    *   message says how to raise it.
    */
   lock(where?: Range): boolean {
+    // open()'s "r" pages are private and writable (so a stray write never crashes): a plain
+    // mlock would fault each in for writing and copy it. Locking as they are read keeps the
+    // file's pages.
+    const how = this.#origin.mode === "r" ? "lock-reading" : "lock";
     return this.#rangeCall(
       where,
       "lock()",
-      (live, start, count) => call.lock(live, start, count, true, MLOCK_HINT),
+      (live, start, count) => call.lock(live, start, count, how, MLOCK_HINT),
     );
   }
 
@@ -372,7 +382,7 @@ export class Mapping extends Uint8Array {
     return this.#rangeCall(
       where,
       "unlock()",
-      (live, start, count) => call.lock(live, start, count, false),
+      (live, start, count) => call.lock(live, start, count, "unlock"),
     );
   }
 

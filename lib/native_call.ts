@@ -157,12 +157,20 @@ export function advise(live: Live, offset: number, length: number, advice: numbe
   check(symbols.mmap_ffi_advise(live.address, live.id, offset, length, advice, out, out.length));
 }
 
-/** Locks (`lock`) or unlocks a range in memory; `hint` is added to an OS failure's message. */
+/**
+ * How {@linkcode lock} treats a range: unlock it, lock it, or lock it as its pages are read
+ * (so a private mapping that only reads keeps the file's pages instead of copying each one).
+ */
+export type Locking = "unlock" | "lock" | "lock-reading";
+
+const LOCKING: Readonly<Record<Locking, number>> = { unlock: 0, lock: 1, "lock-reading": 2 };
+
+/** Locks or unlocks a range in memory; `hint` is added to an OS failure's message. */
 export function lock(
   live: Live,
   offset: number,
   length: number,
-  lock: boolean,
+  how: Locking,
   hint?: string,
 ): void {
   const status = symbols.mmap_ffi_lock(
@@ -170,7 +178,7 @@ export function lock(
     live.id,
     offset,
     length,
-    lock ? 1 : 0,
+    LOCKING[how],
     out,
     out.length,
   );

@@ -85,11 +85,14 @@ export function positiveLength(value: number | undefined, name: string): number 
  */
 function fileOrigin(path: string, mode: MappingMode, offset: number, populate: boolean): Origin {
   const flags = mode === "rw" ? MAP_SHARED : MAP_PRIVATE | (mode === "r" ? MAP_NORESERVE : 0);
+  // MAP_POPULATE faults private writable pages in for writing, copying each: "r" reads its
+  // pages in afterwards instead (see prepare()).
+  const prefault = populate && mode !== "r" ? MAP_POPULATE ?? 0 : 0;
   return {
     kind: "file",
     path,
     offset,
-    flags: flags | (populate ? MAP_POPULATE ?? 0 : 0),
+    flags: flags | prefault,
     protection: mode === "r" ? PROT_READ : PROT_READ | PROT_WRITE,
     mode,
   };
@@ -125,7 +128,8 @@ export function openAs<M extends Mapping>(
     growTo: size ?? 0,
     emptyIsFine: true,
   });
-  return prepare(createMapping(Kind, mapped, origin, mode === "r"), populate, lock);
+  const mapping = createMapping(Kind, mapped, origin, mode === "r");
+  return prepare(mapping, populate, lock, mode === "r");
 }
 
 /**

@@ -1,7 +1,9 @@
 // Model-based fuzzing of the whole API with fast-check: random sequences of commands (map by
 // fd, name, shared memory or anonymous through the node API and the modern API; read, write,
-// sync, flush, unmap twice, use after unmap, advise, protect, lock, residency, resize) with
-// random and hostile arguments. After every command and every sequence:
+// sync, flush, unmap twice, use after unmap, advise, protect, lock, residency, resize; start an
+// asynchronous fs.write, fs.read, digest or pbkdf2 on a mapping and await it later, drop a
+// mapping, collect garbage) with random and hostile arguments. After every command and every
+// sequence:
 // - every failure is a TypeError, a RangeError, or an Error with a string `code`;
 // - every byte read equals a model of what was written (files and shared memory as the kernel
 //   keeps them, private copies as this mapping wrote them);
@@ -11,8 +13,11 @@
 //
 // CI runs a fixed seed and a bounded number of runs; `deno task fuzz` runs more with a random
 // seed. MMAP_FUZZ_RUNS, MMAP_FUZZ_SEED (a number or "random") and MMAP_FUZZ_COMMANDS (per
-// sequence) override them; a failure prints its seed and path, and MMAP_FUZZ_SHRINK=1 shrinks it.
+// sequence) override them; a failure prints its seed and path, MMAP_FUZZ_PATH with that seed
+// replays just that case, MMAP_FUZZ_TRACE=1 prints each command with the registry's size, and
+// MMAP_FUZZ_SHRINK=1 shrinks it.
 import assert from "node:assert/strict";
+import * as nodeCrypto from "node:crypto";
 import * as fs from "node:fs";
 import process from "node:process";
 import fc from "fast-check";
@@ -44,6 +49,7 @@ const RUNS = Number(process.env.MMAP_FUZZ_RUNS ?? (LONG ? 20_000 : 1000));
 const SEED_TEXT = process.env.MMAP_FUZZ_SEED ?? (LONG ? "random" : "20261128");
 const SEED = SEED_TEXT === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_TEXT);
 const MAX_COMMANDS = Number(process.env.MMAP_FUZZ_COMMANDS ?? 24);
+const TRACE = process.env.MMAP_FUZZ_TRACE !== undefined;
 
 const P = PAGESIZE;
 /** The files start this long: two pages and a part. */
@@ -225,6 +231,15 @@ const ARBITRARIES = {
     size: fc.integer({ min: 1, max: 4 * P }),
   }),
   unlink: fc.record({ name: fc.oneof(fc.constant("own"), hostile, fc.constantFrom("/", "a/b")) }),
+  asyncStart: fc.record({
+    handle,
+    op: fc.constantFrom("write", "read", "digest", "pbkdf2"),
+    whole: fc.boolean(),
+    at: fc.nat({ max: 3 * P }),
+  }),
+  drop: fc.record({ handle }),
+  collect: fc.nat({ max: 19 }), // 0: a full collection, else a minor one
+  awaitAsync: fc.constant(null),
 };
 
 /** How often each command is drawn: mapping often enough that the others have targets. */
@@ -237,6 +252,7 @@ const WEIGHTS: Partial<Record<keyof typeof ARBITRARIES, number>> = {
   read: 4,
   write: 4,
   unmap: 2,
+  asyncStart: 3,
 };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -272,6 +288,17 @@ interface Handle {
   readonly unknown: Set<number>;
   /** Private pages copied on write (their other bytes are a snapshot, not the backing). */
   readonly copied: Set<number>;
+  /** Asynchronous operations started on it and not yet awaited. */
+  busy: number;
+  /** Of those, reads into it (they may still write into it after unmap()). */
+  reading: number;
+  /** unmap() came while a read into it was running: what its zero pages hold is unknown. */
+  readAfterUnmap?: boolean;
+  /**
+   * Bytes written after unmap() into a buffer that could not be detached (one a built-in had
+   * pinned, on Bun): they land in the zero pages that replaced the file's.
+   */
+  readonly retired: Map<number, number>;
 }
 
 /** What a sequence runs against: its files, its shared-memory object, its mappings. */
@@ -281,6 +308,16 @@ interface World {
   shm: Backing | null;
   readonly handles: Handle[];
   readonly fds: number[];
+  /** Asynchronous operations not yet awaited (each settles without throwing). */
+  readonly pending: Promise<void>[];
+  /** Files the asynchronous operations wrote. */
+  readonly sinks: string[];
+  /**
+   * Buffers whose memory waits for the runtime to let go: of mappings dropped without unmap(),
+   * and of mappings unmapped while their buffer could not be detached (immutable, or pinned by
+   * a built-in on Bun).
+   */
+  readonly lingering: WeakRef<ArrayBufferLike>[];
 }
 
 const stats = { runs: 0, commands: 0, calls: 0, failures: {} as Record<string, number> };
@@ -387,6 +424,9 @@ function adopt(
     own: new Map(),
     unknown: new Set(),
     copied: new Set(),
+    busy: 0,
+    reading: 0,
+    retired: new Map(),
   });
   const handle = world.handles.at(-1)!;
   const { populate, lock } = (options ?? {}) as { populate?: unknown; lock?: unknown };
@@ -561,9 +601,14 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
       const { mapping } = handle;
       if (!mapping.mapped) {
         const value = mapping[args.at];
-        // A detached view reads undefined; an immutable one (which cannot be detached) zeros.
-        if (mapping.immutable) assert.ok(value === undefined || value === 0);
-        else assert.equal(value, undefined, "a read after unmap");
+        if ((mapping.buffer as ArrayBuffer).detached) {
+          assert.equal(value, undefined, "a read after unmap");
+        } else if (!handle.readAfterUnmap) {
+          // Not detached (immutable, or pinned by a built-in): zero pages, or what was written
+          // into them since (by this model; a read still running may write there too).
+          const want = handle.retired.get(args.at) ?? 0;
+          assert.ok(value === undefined || value === want, `read ${value} after unmap`);
+        }
         return;
       }
       if (!readable(mapping)) return; // PROT_NONE: the OS would kill the process (documented)
@@ -582,8 +627,12 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
       const { mapping } = handle;
       if (!mapping.mapped) {
         if (mapping.immutable) return;
-        mapping[args.at] = args.value; // ignored: the buffer is detached
-        assert.equal(mapping[args.at], undefined);
+        mapping[args.at] = args.value;
+        if ((mapping.buffer as ArrayBuffer).detached) {
+          assert.equal(mapping[args.at], undefined, "a write after unmap is ignored");
+        } else if (mapping[args.at] !== undefined) {
+          handle.retired.set(args.at, args.value); // harmless: a zero page of its own
+        }
         return;
       }
       if (mapping.immutable && readable(mapping)) {
@@ -648,7 +697,12 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
         assert.equal(result.value, wasMapped, "unmap() is true once, then false");
       }
       assert.equal(mapping.mapped, false);
-      if (!mapping.immutable) assert.equal(mapping.length, 0);
+      if (handle.reading > 0) handle.readAfterUnmap = true;
+      // Detached at once, unless immutable or pinned by a built-in still using it (Bun).
+      if (wasMapped && !mapping.immutable && handle.busy === 0) assert.equal(mapping.length, 0);
+      if (wasMapped && !(mapping.buffer as ArrayBuffer).detached) {
+        world.lingering.push(new WeakRef(mapping.buffer));
+      }
       return;
     }
     case "advise": {
@@ -682,7 +736,9 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
     }
     case "protect": {
       const handle = pick(args.handle);
-      if (handle === undefined) return;
+      // Taking access away under a running operation would fault in the runtime's own thread:
+      // the OS makes that unavoidable (README), so the model does not do it.
+      if (handle === undefined || handle.busy > 0) return;
       call(() => handle.mapping.protect(args.protection as Parameters<Mapping["protect"]>[0]));
       return;
     }
@@ -716,6 +772,10 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
       const result = call(() => mapping.resize(args.length as number));
       if (!result.ok) return;
       assert.equal(mapping.mapped, false, "resize() unmaps the old mapping");
+      if (handle.reading > 0) handle.readAfterUnmap = true;
+      if (!(mapping.buffer as ArrayBuffer).detached) {
+        world.lingering.push(new WeakRef(mapping.buffer)); // pinned by a built-in, or immutable
+      }
       const next = result.value;
       assert.equal(next.length, args.length);
       // Where resize maps the file anew (an immutable buffer), it maps what the name leads to now.
@@ -734,6 +794,9 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
         own: new Map([...handle.own].filter(([index]) => page(index) < pages(next.length))),
         unknown: new Set([...handle.unknown].filter((p) => p < pages(next.length))),
         copied: new Set([...handle.copied].filter((p) => p < pages(next.length))),
+        busy: 0,
+        reading: 0,
+        retired: new Map(),
       };
       world.handles.push(moved);
       check(moved);
@@ -759,7 +822,101 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
       call(() => shm.unlink(name as string));
       return;
     }
+    case "asyncStart": {
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      startAsync(world, handle, args);
+      return;
+    }
+    case "drop": {
+      // Forget a mapping without unmap(): the runtime frees it once collected, even with an
+      // operation still running on it.
+      const handle = pick(args.handle);
+      if (handle === undefined) return;
+      world.handles.splice(world.handles.indexOf(handle), 1);
+      if (handle.mapping.mapped) world.lingering.push(new WeakRef(handle.mapping.buffer));
+      return;
+    }
+    case "collect": {
+      // Mostly the young-generation collections that ordinary allocation brings, where a
+      // dropped buffer usually dies; now and then a full one.
+      forceGc(args === 0 ? "full" : "minor");
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return;
+    }
+    case "awaitAsync": {
+      await Promise.all(world.pending.splice(0));
+      return;
+    }
   }
+}
+
+/**
+ * Starts an asynchronous built-in on a mapping (all of it, or a part) without awaiting it:
+ * writing it to a file, reading a file into it, hashing it. The commands that follow may
+ * unmap, resize, drop or collect it meanwhile; each operation must still settle, with a value
+ * or an expected error, and the process must live.
+ */
+function startAsync(world: World, handle: Handle, args: ArgsOf<"asyncStart">): void {
+  const { mapping } = handle;
+  if (!mapping.mapped || mapping.length === 0 || !readable(mapping)) return;
+  const from = args.whole ? 0 : Math.min(args.at, mapping.length - 1);
+  const view = args.whole ? mapping : mapping.subarray(from);
+  const length = view.length; // the view reads length 0 once unmap() detaches it
+  let operation: Promise<unknown>;
+  switch (args.op) {
+    case "write": {
+      const sink = tempPath("fuzz-sink");
+      world.sinks.push(sink);
+      const fd = fs.openSync(sink, "w");
+      operation = new Promise<number>((resolve, reject) =>
+        fs.write(fd, view, 0, length, 0, (error, written) => {
+          fs.closeSync(fd);
+          if (error) reject(error);
+          else resolve(written);
+        })
+      ).then((written) => assert.ok(written <= length, `wrote ${written} of ${length}`));
+      break;
+    }
+    case "read": {
+      // Into private memory only: a read into a shared mapping would change the file by an
+      // amount the model cannot know once an unmap() cuts it short.
+      if (!writable(mapping) || handle.shared) return;
+      for (let p = page(from); p <= page(mapping.length - 1); p++) handle.unknown.add(p);
+      const fd = fs.openSync(world.files.file1.path, "r");
+      operation = new Promise<number>((resolve, reject) =>
+        fs.read(fd, view, 0, length, 0, (error, read) => {
+          fs.closeSync(fd);
+          if (error) reject(error);
+          else resolve(read);
+        })
+      ).then((read) => assert.ok(read <= length, `read ${read} of ${length}`));
+      break;
+    }
+    case "digest":
+      operation = crypto.subtle.digest("SHA-256", view).then((hash) => {
+        assert.equal(hash.byteLength, 32);
+      });
+      break;
+    case "pbkdf2":
+      operation = new Promise<Buffer>((resolve, reject) =>
+        nodeCrypto.pbkdf2(view, "salt", 1, 16, "sha256", (error, key) => {
+          if (error) reject(error);
+          else resolve(key);
+        })
+      ).then((key) => assert.equal(key.length, 16));
+      break;
+  }
+  stats.calls++;
+  const reads = args.op === "read" ? 1 : 0;
+  handle.busy++;
+  handle.reading += reads;
+  world.pending.push(
+    operation.then(() => {}, (error) => void expectedFailure(error)).finally(() => {
+      handle.busy--;
+      handle.reading -= reads;
+    }),
+  );
 }
 
 /**
@@ -789,17 +946,35 @@ function checkAll(world: World): void {
  */
 function unmapAll(world: World): void {
   for (const { mapping } of world.handles) {
-    if (mapping.mapped) assert.equal(mapping.unmap(), true);
+    if (!mapping.mapped) continue;
+    assert.equal(mapping.unmap(), true);
+    if (!(mapping.buffer as ArrayBuffer).detached) {
+      world.lingering.push(new WeakRef(mapping.buffer));
+    }
   }
   world.handles.length = 0;
   for (const fd of world.fds) fs.closeSync(fd);
 }
 
-/** Collects garbage until the registry is back to `live` entries (or 50 rounds). */
-async function settle(live: number): Promise<void> {
-  for (let round = 0; round < 50 && native.symbols.mmap_ffi_live_count() > live; round++) {
-    forceGc();
-    await new Promise((resolve) => setTimeout(resolve, round < 5 ? 0 : 10));
+/** Lingering buffers the runtime has not collected yet. */
+function uncollected(world: World): number {
+  return world.lingering.filter((buffer) => buffer.deref() !== undefined).length;
+}
+
+/**
+ * Collects garbage until the registry is back to `live` entries, but for lingering buffers the
+ * runtime still holds (Bun's collector scans stacks conservatively and may keep one a while),
+ * or 50 rounds. A `WeakRef` keeps its target alive until the end of the job that read it, so
+ * each collection runs in a later job than the last look.
+ */
+async function settle(world: World, live: number): Promise<void> {
+  const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  for (let round = 0; round < 50; round++) {
+    if (native.symbols.mmap_ffi_live_count() <= live) return;
+    await tick(0);
+    forceGc(round < 2 ? "minor" : "full"); // a young buffer needs no full collection
+    await tick(round < 5 ? 0 : 10);
+    if (native.symbols.mmap_ffi_live_count() <= live + uncollected(world)) return;
   }
 }
 
@@ -827,6 +1002,13 @@ function mappedLines(paths: string[]): string[] {
   );
 }
 
+/** How many mappings these lines show: lock() or protect() on part of one splits it in two. */
+function mappingsIn(lines: string[]): number {
+  const ranges = lines.map((line) => line.split(" ")[0].split("-").map((hex) => parseInt(hex, 16)))
+    .sort((a, b) => a[0] - b[0]);
+  return ranges.filter((range, i) => i === 0 || ranges[i - 1][1] !== range[0]).length;
+}
+
 function initialBytes(seed: number): Uint8Array {
   return Uint8Array.from({ length: Math.max(FILE_SIZE, seed) }, (_, i) => (i * 7 + seed) & 255);
 }
@@ -846,6 +1028,9 @@ async function runSequence(commands: Command[]): Promise<void> {
     shm: null,
     handles: [],
     fds: [],
+    pending: [],
+    sinks: [],
+    lingering: [],
   };
   const fds = fdList();
   const live = native.symbols.mmap_ffi_live_count();
@@ -858,25 +1043,45 @@ async function runSequence(commands: Command[]): Promise<void> {
   try {
     for (const command of commands) {
       await execute(world, command);
+      if (TRACE) {
+        const args = JSON.stringify(command.args, (_, v) => typeof v === "bigint" ? `${v}n` : v);
+        console.log(
+          `${command.name} ${args} -> registry ` +
+            `${native.symbols.mmap_ffi_live_count()}, handles ${world.handles.length}`,
+        );
+      }
       // An unlinked object is gone from /dev/shm; a new one may be made under the name.
       if (world.shm && !fs.existsSync(world.shm.path)) {
         world.shm.replaced = true;
         world.shm = null;
       }
     }
+    await Promise.all(world.pending.splice(0));
     checkAll(world);
   } finally {
+    await Promise.allSettled(world.pending.splice(0));
     unmapAll(world);
-    // An immutable buffer (Deno's "r") cannot be detached: unmap() lets go of the file at once,
-    // and the address range goes with the buffer, once collected.
-    await settle(live);
+    // A buffer that cannot be detached (Deno's immutable "r", one Bun pinned) lets go of the
+    // file at unmap(), and its address range goes with the buffer, once collected.
+    await settle(world, live);
     try {
       checkBackings(world);
-      assert.deepEqual(mappedLines(paths), [], "mappings left");
-      assert.equal(native.symbols.mmap_ffi_live_count(), live, "registry entries left");
+      // A mapping the runtime has collected is gone from the registry and the process; one it
+      // still holds may stay (a dropped one with its file mapped) until it lets go.
+      const held = uncollected(world);
+      const lines = mappedLines(paths);
+      assert.ok(
+        mappingsIn(lines) <= held,
+        `mappings left: ${lines.join("; ")} (${held} lingering)`,
+      );
+      assert.ok(
+        native.symbols.mmap_ffi_live_count() <= live + held,
+        `registry entries left: ${native.symbols.mmap_ffi_live_count()} with ${live} before ` +
+          `and ${held} lingering`,
+      );
       assert.deepEqual(fdList(), fds, "descriptors left");
     } finally {
-      for (const path of paths.slice(0, 3)) fs.rmSync(path, { force: true });
+      for (const path of [...paths.slice(0, 3), ...world.sinks]) fs.rmSync(path, { force: true });
       if (fs.existsSync(`/dev/shm${world.shmName}`)) shm.unlink(world.shmName);
     }
   }
@@ -889,7 +1094,12 @@ test(`fuzz: ${RUNS} random command sequences (seed ${SEED})`, async () => {
       fc.array(command, { minLength: 1, maxLength: MAX_COMMANDS, size: "max" }),
       runSequence,
     ),
-    { numRuns: RUNS, seed: SEED, endOnFailure: process.env.MMAP_FUZZ_SHRINK === undefined },
+    {
+      numRuns: RUNS,
+      seed: SEED,
+      path: process.env.MMAP_FUZZ_PATH,
+      endOnFailure: process.env.MMAP_FUZZ_SHRINK === undefined,
+    },
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(

@@ -165,12 +165,18 @@ export function rssBytes(): number {
   return kib * 1024;
 }
 
-/** Runs one full garbage collection now (finalizers run on a later turn of the event loop). */
-export function forceGc(): void {
+/**
+ * Runs a garbage collection now: a full one, or a young-generation one (`"minor"`), as
+ * ordinary allocation would. Finalizers run on a later turn of the event loop.
+ */
+export function forceGc(kind: "full" | "minor" = "full"): void {
   const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (bun) bun.gc(true);
-  else if (gc) gc();
+  const gc = (globalThis as { gc?: (options?: { type: string }) => void }).gc;
+  if (bun) bun.gc(kind === "full");
+  // gc() without an argument is V8's precise full collection; with any argument (even
+  // undefined) it parses options and runs a regular one, which may keep what the stack seems
+  // to reference.
+  else if (gc) kind === "full" ? gc() : gc({ type: "minor" });
   else throw new Error("run Deno with --v8-flags=--expose-gc");
 }
 

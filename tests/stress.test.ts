@@ -203,9 +203,9 @@ function runChild(source: string): Record<string, number> {
   return JSON.parse(result.stdout.trim());
 }
 
-// Before the fix, Deno's finalizer watched only the ArrayBuffer: once postMessage detached it
-// and the dropped original was collected, the memory the Worker still used was unmapped and the
-// process died of SIGSEGV. Run in a child so a crash fails the test, not the suite.
+// The memory a Worker received must outlive the dropped and collected original (an earlier
+// Deno finalizer unmapped it under the Worker: SIGSEGV). Run in a child so a crash fails the
+// test, not the suite.
 test("a mapped buffer transferred to a Worker and then dropped is never unmapped under it", () => {
   const report = runChild(`${CHILD_PRELUDE}
 const worker = new Worker(${WORKER_URL}, { type: "module" });
@@ -269,8 +269,8 @@ console.log(JSON.stringify(await (async () => { ${moveAndRead} })()));
 `;
 }
 
-// Before Deno's finalizer saw transfer lists, the collected original of a buffer moved by
-// structuredClone or postMessage was unmapped under its new owner (SIGSEGV).
+// The collected original of a buffer moved by structuredClone or postMessage must not free the
+// memory under its new owner (an earlier Deno finalizer did: SIGSEGV).
 test("a buffer moved by structuredClone after its Mapping was collected stays mapped", () => {
   const report = runChild(afterTheMappingIsCollected(`
     const copy = (() => {

@@ -1,9 +1,11 @@
-// Moving a mapped buffer with structuredClone or postMessage: the memory goes with it, the
-// original Mapping refuses to unmap it, and the runtime's functions behave as before (on Deno
-// the library watches their transfer lists; see lib/handover.ts).
+// Moving a mapped buffer with structuredClone or postMessage: the memory goes with it (its
+// release hook follows it), the original Mapping refuses to unmap it, and importing the
+// library changes none of the runtime's functions.
 import assert from "node:assert/strict";
 import { anonymous, MmapError } from "../mod.ts";
-import { test } from "./harness.ts";
+import process from "node:process";
+import { libraryPath } from "../bindings/native.ts";
+import { root, runSource, runtime, test } from "./harness.ts";
 
 /** A transfer list that can be read only once (the DOM types want an array; runtimes take any). */
 function onceList(...items: ArrayBuffer[]): Transferable[] {
@@ -48,10 +50,39 @@ test("a MessagePort moves a mapped buffer to the other port", async () => {
   }
 });
 
-test("structuredClone and postMessage keep their names", () => {
-  assert.equal(structuredClone.name, "structuredClone");
-  assert.equal(Worker.prototype.postMessage.name, "postMessage");
-  assert.equal(MessagePort.prototype.postMessage.name, "postMessage");
+test("importing the library replaces no built-in and adds no global", () => {
+  // Captured before the import, in a child, since a static import is hoisted. Deno's own
+  // Node-API loader defines a global (nodeBootstrap) the first time any addon loads, so the
+  // child loads one the plain way first: what is left to see is the library's doing.
+  const library = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
+  const result = runSource(
+    runtime,
+    `
+import process from "node:process";
+process.dlopen({ exports: {} }, ${JSON.stringify(library)});
+const g = globalThis as Record<string, any>;
+const watched = () => ({
+  structuredClone: g.structuredClone,
+  postMessage: g.postMessage,
+  workerPostMessage: g.Worker?.prototype.postMessage,
+  portPostMessage: g.MessagePort?.prototype.postMessage,
+  transfer: ArrayBuffer.prototype.transfer,
+  transferToFixedLength: ArrayBuffer.prototype.transferToFixedLength,
+  arrayBufferPrototype: Object.getOwnPropertyNames(ArrayBuffer.prototype).join(),
+  uint8ArrayPrototype: Object.getOwnPropertyNames(Uint8Array.prototype).join(),
+  globals: Object.getOwnPropertyNames(globalThis).sort().join(),
+});
+const before = watched();
+const { anonymous } = await import(${JSON.stringify(`${root}/mod.ts`)});
+const mapping = anonymous(4096);
+const after = watched();
+const changed = Object.keys(before).filter((key) => before[key] !== after[key]);
+console.log(JSON.stringify({ changed, prototype: Object.getPrototypeOf(mapping.buffer) === ArrayBuffer.prototype }));
+mapping.unmap();
+`,
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout), { changed: [], prototype: true });
 });
 
 test("structuredClone without a transfer list copies as before", () => {
