@@ -132,7 +132,8 @@ function rows(results: RuntimeResult[], floors: Floor[]): string[][] {
     const floor = floors[index];
     for (const item of result.cases as CaseResult[]) {
       for (const peer of item.peers) {
-        const peerNs = peer.native ? floor[peer.native] : peer.ns!;
+        // A runtime floor is the native floor plus what the runtime adds.
+        const peerNs = peer.native ? floor[peer.native] + (peer.ns ?? 0) : peer.ns!;
         const ratio = item.ours.ns / peerNs;
         table.push([
           `${item.id} ${item.title}`,

@@ -88,7 +88,10 @@ export function runSource(
   try {
     const script = path.join(dir, "main.ts");
     fs.writeFileSync(script, source);
-    const command = scriptCommand(which, script, []);
+    // --allow-all (which Deno needs for /proc/self/maps) replaces the usual permission flags.
+    const all = runtimeArgs.includes("--allow-all");
+    const command = scriptCommand(which, script, [])
+      .filter((arg) => !(all && arg.startsWith("--allow-")));
     command.splice(1, 0, ...runtimeArgs);
     return run(runtimeBinary(which), command, { TMPDIR: dir });
   } finally {

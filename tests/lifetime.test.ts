@@ -70,6 +70,27 @@ const cases: Case[] = [
     `,
   },
   {
+    name: "unmap() with a write still running lets go of the file at once; truncating it is safe",
+    flags: ["--allow-all"], // /proc/self/maps needs it on Deno
+    source: `
+      const source = file(N, A);
+      const m = open(source);
+      const view = new Uint8Array(m.buffer, 4096, 4096); // a view that outlives unmap()
+      const fd = fs.openSync(name(), "w");
+      const written = new Promise((resolve) => fs.write(fd, m, 0, N, 0, resolve));
+      m.unmap();
+      const maps = fs.readFileSync("/proc/self/maps", "utf8");
+      assert.ok(!maps.includes(source), "the file is no longer mapped");
+      fs.truncateSync(source, 0); // would raise SIGBUS under a live mapping
+      let sum = 0;
+      for (let i = 0; i < view.length; i++) sum += view[i] ?? 0; // zero pages, or detached
+      assert.equal(sum, 0);
+      await written;
+      fs.closeSync(fd);
+      console.log("ok");
+    `,
+  },
+  {
     name: "fs.promises.writeFile of a mapping, then unmap()",
     source: `
       const m = open(file(N, A));
