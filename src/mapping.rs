@@ -685,8 +685,9 @@ impl Drop for Restore<'_> {
 }
 
 /// Copies the pages of `old` into `new` that hold data of their own: for private file mappings
-/// the pages written since (copies), for anonymous memory every page touched, swapped out or
-/// not (`/proc/self/pagemap`; where it cannot be read, every page is compared). Pages equal to
+/// the pages written since (copies), for private anonymous memory every page touched, swapped
+/// out or not (`/proc/self/pagemap`, read a chunk at a time; where it cannot be read, and for
+/// shared anonymous memory, every page is compared). Pages equal to
 /// what the new mapping already has (zeros, or the file's) are not written, so they stay shared
 /// and unallocated. Whole pages from the start of each range, as `mremap` would move them:
 /// bytes past the new length in its last page keep what they held. The new mapping ends with
@@ -700,7 +701,11 @@ unsafe fn copy_pages(old: &Entry, new: &Entry) -> Outcome<()> {
         .base_length
         .next_multiple_of(page)
         .min(new.base_length.next_multiple_of(page));
-    let own = os::pages_with_data(old.base, length, old.flags & os::MAP_ANONYMOUS != 0);
+    let anonymous = old.flags & os::MAP_ANONYMOUS != 0;
+    let shared = old.flags & os::SHARING_FLAGS[0] != 0;
+    // Shared anonymous pages keep their data in shmem even when not mapped: compare them all.
+    let mut may_hold_data =
+        (!(anonymous && shared)).then(|| os::pages_with_data(old.base, length, anonymous));
     let readable = libc::PROT_READ;
     let writable = libc::PROT_READ | libc::PROT_WRITE;
     let mut restore = Restore { ranges: Vec::new() };
@@ -711,10 +716,10 @@ unsafe fn copy_pages(old: &Entry, new: &Entry) -> Outcome<()> {
             restore.ranges.push((entry, entry.prot));
         }
     }
-    for (index, at) in (0..length).step_by(page).enumerate() {
-        if own
-            .as_ref()
-            .is_some_and(|own| !own.get(index).copied().unwrap_or(true))
+    for at in (0..length).step_by(page) {
+        if may_hold_data
+            .as_mut()
+            .is_some_and(|pages| pages.next() == Some(false))
         {
             continue;
         }

@@ -378,32 +378,76 @@ pub unsafe fn copy(from: usize, to: usize, length: usize) {
     unsafe { std::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, length) };
 }
 
-/// Which pages of a page-aligned range hold data of their own (`/proc/self/pagemap`): present
-/// and anonymous (for a private file mapping: copied on write), or swapped out. `anonymous`
-/// counts every present page of anonymous memory. `None` where the kernel does not say.
-pub fn pages_with_data(address: usize, length: usize, anonymous: bool) -> Option<Vec<bool>> {
-    use std::io::{Read, Seek, SeekFrom};
-    const PRESENT: u64 = 1 << 63;
-    const SWAPPED: u64 = 1 << 62;
-    const FILE_OR_SHARED: u64 = 1 << 61;
+/// Whether each page of a page-aligned range may hold data of its own, from
+/// `/proc/self/pagemap`, read a chunk at a time: present and anonymous (for a private file
+/// mapping: copied on write), or swapped out; `anonymous` counts every present page. A page the
+/// kernel does not describe (no pagemap, a failed read) may hold data. Not for shared anonymous
+/// memory, whose pages keep their data in shmem when not mapped (after `MADV_DONTNEED`, or
+/// swapped out): pagemap cannot see those.
+pub fn pages_with_data(address: usize, length: usize, anonymous: bool) -> PagesWithData {
+    use std::io::{Seek, SeekFrom};
     let page = crate::page::size();
-    let count = length.div_ceil(page);
-    let mut pagemap = std::fs::File::open("/proc/self/pagemap").ok()?;
-    pagemap
-        .seek(SeekFrom::Start((address / page * 8) as u64))
-        .ok()?;
-    let mut own = Vec::with_capacity(count);
-    let mut chunk = vec![0u8; 8 * 8192];
-    while own.len() < count {
-        let want = (count - own.len()).min(8192) * 8;
-        pagemap.read_exact(&mut chunk[..want]).ok()?;
-        own.extend(chunk[..want].chunks_exact(8).map(|entry| {
-            let bits = u64::from_ne_bytes(entry.try_into().unwrap_or_default());
-            bits & SWAPPED != 0
-                || (bits & PRESENT != 0 && (anonymous || bits & FILE_OR_SHARED == 0))
-        }));
+    let pagemap = std::fs::File::open("/proc/self/pagemap")
+        .ok()
+        .and_then(|mut file| {
+            file.seek(SeekFrom::Start((address / page * 8) as u64))
+                .ok()
+                .map(|_| file)
+        });
+    PagesWithData {
+        pagemap,
+        anonymous,
+        remaining: length.div_ceil(page),
+        chunk: Vec::new(),
+        next: 0,
     }
-    Some(own)
+}
+
+/// The iterator of [`pages_with_data`]: one `bool` a page.
+pub struct PagesWithData {
+    pagemap: Option<std::fs::File>,
+    anonymous: bool,
+    /// Pages not yet yielded.
+    remaining: usize,
+    /// Pagemap entries read and not yet yielded (8 bytes each), from `next`.
+    chunk: Vec<u8>,
+    next: usize,
+}
+
+impl Iterator for PagesWithData {
+    type Item = bool;
+
+    fn next(&mut self) -> Option<bool> {
+        use std::io::Read;
+        const PRESENT: u64 = 1 << 63;
+        const SWAPPED: u64 = 1 << 62;
+        const FILE_OR_SHARED: u64 = 1 << 61;
+        const CHUNK_PAGES: usize = 8192;
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        if self.next == self.chunk.len() {
+            self.chunk.clear();
+            self.next = 0;
+            let want = (self.remaining + 1).min(CHUNK_PAGES) * 8;
+            self.chunk.resize(want, 0);
+            let read = self
+                .pagemap
+                .as_mut()
+                .map(|file| file.read_exact(&mut self.chunk));
+            if !matches!(read, Some(Ok(()))) {
+                self.pagemap = None; // from here on, every page may hold data
+                self.chunk.clear();
+                return Some(true);
+            }
+        }
+        let entry = &self.chunk[self.next..self.next + 8];
+        self.next += 8;
+        let bits = u64::from_ne_bytes(entry.try_into().unwrap_or([0xff; 8]));
+        let anonymous_page = self.anonymous || bits & FILE_OR_SHARED == 0;
+        Some(bits & SWAPPED != 0 || (bits & PRESENT != 0 && anonymous_page))
+    }
 }
 
 /// The kernel's limit on mappings per process (`/proc/sys/vm/max_map_count`), where it has one.
