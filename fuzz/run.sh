@@ -4,6 +4,8 @@
 #   fuzz/run.sh                 stable Rust: the seed corpus, then random inputs for 10 s (CI)
 #   fuzz/run.sh 600             the same for 600 s
 #   SEED=42 fuzz/run.sh 60      another seed (default 20261128; SEED=random picks one)
+#   MMAP_FUZZ_TRACE=1 fuzz/run.sh --input FILE
+#                               print every call of one input
 #   fuzz/run.sh --libfuzzer 600 cargo-fuzz and libFuzzer (needs a nightly toolchain and
 #                               `cargo install cargo-fuzz`); new inputs go to fuzz/corpus/new
 #   fuzz/run.sh --input FILE    run one input again (a crash leaves it in

@@ -1,16 +1,53 @@
 //! Fuzzing the C ABI of `mmap_ffi`: one input is a sequence of calls to the exports with
 //! arbitrary lengths, flags, descriptors, offsets, names and out buffers, and arbitrary
-//! addresses and ids handed to unmap, sync, advise, lock, protect, residency, resize, retire and
-//! the release callback. After every call:
+//! addresses and ids handed to unmap, hold, sync, advise, lock, protect, residency, resize,
+//! move, retire and the release callback.
+//!
+//! The driver models the registry: every mapping it was handed, with its hold count (1 when
+//! made; `hold` adds one, `unmap` and `release` drop one, the range goes with the last), whether
+//! it is retired, its flags, protection and a byte it wrote. A retired mapping (after `retire`,
+//! or the old side of a `move` that had to copy) keeps its range, reads zeros and may be
+//! touched, but only `unmap` and `release` still take it; everything else must refuse it.
+//! A resize makes a new mapping and keeps the old one; when it reports `out[OUT_COUNT]` 1 (a
+//! private or anonymous mapping) the old one has an extra hold and the new one waits for
+//! `mmap_ffi_move` of exactly that pair. The driver sometimes drops its own hold first,
+//! sometimes moves while still holding it, sometimes changes the protection of either side or
+//! advises the kernel about the old one first (`MADV_DONTNEED` drops the page-table entries of
+//! shared anonymous memory, not its data), sometimes leaves the pair for a later step. The move must remove the old mapping when
+//! only the resize's hold was left, and retire it with one hold fewer otherwise; the new mapping
+//! then has the old one's protection (as it was at the move). After every call:
 //!
 //! - a call on an (address, id) pair this library did not hand out, or already unmapped, is
 //!   refused (`ERR_MMAP_NOT_LIVE`, or `ERR_MMAP_INVALID_ARGUMENT` when another argument is bad
-//!   first) and changes nothing: the registry keeps the same live mappings;
+//!   first) and changes nothing; so is any call but unmap and release on a retired mapping;
+//! - a move of any pair but a resize's, not yet moved, is refused and changes nothing (neither
+//!   the registry, nor the holds, nor the protection or the bytes of either side): with
+//!   `ERR_MMAP_NOT_LIVE` when the old side, else the new side, is not live (foreign, stale,
+//!   retired), else with `ERR_MMAP_INVALID_ARGUMENT` (two unrelated mappings, the pair the wrong
+//!   way round, a mapping with itself);
+//! - a move of a resize's pair succeeds, or fails with an errno and changes nothing (a copy
+//!   makes the new range writable, which can fail with ENOMEM for a huge private mapping); the
+//!   pair can then still be moved;
 //! - the library never writes past the buffers it is given (canary bytes after each);
-//! - every status is 0, a positive errno, or a library code `mmap_ffi_describe` names.
+//! - every status is 0, a positive errno, or a library code `mmap_ffi_describe` names;
+//! - `mmap_ffi_live_count` equals the mappings of the model, retired ones included;
+//! - the pages of every mapping made or moved have the protection the model records (what the
+//!   registry records: a later resize maps with it);
+//! - a byte written before a resize is in the new mapping (right away for a shared file or
+//!   shared memory, after the move otherwise), within the smaller length, and so are the bytes
+//!   the driver read from the old mapping just before the move;
+//! - a byte written since is still there, and a retired mapping reads zeros where the driver
+//!   did not write.
 //!
-//! After every input the mappings the model holds are unmapped and the registry must be empty,
-//! `/proc/self/maps` must name none of the files, and no descriptor may be left open.
+//! After every input every hold the model counts is dropped, one by one (the range must go
+//! with the last, not before), the registry must be empty, `/proc/self/maps` must name none of
+//! the files, and no descriptor may be left open.
+//!
+//! The driver reads but never writes a new mapping that waits for its move: its data is the
+//! old one's, and the move may replace its pages (mremap) or copy only the pages of the old one
+//! that hold data of their own. A move that may copy more than `COPY_LIMIT` bytes is not made:
+//! a copy takes time (and a byte of memory a page) in proportion to the length, and 2^46 bytes
+//! of address space are cheap to map.
 //!
 //! Everything happens in a private temp directory; the descriptors offered to `map_fd` are ones
 //! the driver opened (files, a directory, a pipe, `/dev/zero`) or numbers that are not open, so a
@@ -25,23 +62,45 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use mmap_ffi::*;
 
-// Library statuses (src/status.rs); checked against `mmap_ffi_describe` at start-up.
+// Library statuses (src/status.rs); checked against `mmap_ffi_constants` and
+// `mmap_ffi_describe` at start-up.
 const INVALID_ARGUMENT: i32 = -1;
 const NOT_LIVE: i32 = -4;
-const LIBRARY_CODES: std::ops::RangeInclusive<i32> = -11..=-1;
+const MAPPING_LIMIT: i32 = -12;
+const LIBRARY_CODES: std::ops::RangeInclusive<i32> = -12..=-1;
 
 const OUT_SLOTS: usize = 6;
 const OUT_ADDRESS: usize = 0;
 const OUT_LENGTH: usize = 1;
 const OUT_ID: usize = 2;
+const OUT_COUNT: usize = 5;
+const SOURCE_ANONYMOUS: u32 = 0;
+const SOURCE_FILE: u32 = 1;
+const SOURCE_SHM: u32 = 2;
 const CANARY: u8 = 0xA5;
 const CANARY_LEN: usize = 64;
+const READ_WRITE: i32 = libc::PROT_READ | libc::PROT_WRITE;
+/// The most a move may have to copy: a copy reads `/proc/self/pagemap` and keeps a byte a
+/// page, in proportion to the length (a second for 1 TiB), and a mapping of 2^46 bytes is cheap
+/// to make. Large enough that making a private copy target writable can fail (ENOMEM).
+const COPY_LIMIT: usize = 64 << 30;
 
-/// Calls made into the library so far (each step is one call, or one touch of memory).
+/// Calls made into the library so far (each step is one call, or one touch of memory, and a
+/// resize may be followed by an unmap and a move).
 pub static CALLS: AtomicU64 = AtomicU64::new(0);
 
 /// Mappings made so far (successful map and resize calls).
 pub static MAPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Successful `mmap_ffi_move` calls so far.
+pub static MOVED: AtomicU64 = AtomicU64::new(0);
+
+/// `mmap_ffi_move` calls refused as the model expects (a pair that is not a resize's, or not
+/// live).
+pub static MOVES_REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// Moves of a resize's pair that failed with an errno and changed nothing.
+pub static MOVES_FAILED: AtomicU64 = AtomicU64::new(0);
 
 /// Reads an input as a stream of choices; past its end every read is 0.
 struct Input<'a> {
@@ -88,9 +147,10 @@ impl Input<'_> {
                 1 << 53,
                 (1 << 53) + 1,
                 1 << 46,
+                1 << 35,
                 u64::MAX,
                 u64::MAX - page + 1,
-            ][self.below(5)],
+            ][self.below(6)],
             _ => self.u64(),
         }
     }
@@ -145,17 +205,121 @@ impl Input<'_> {
     }
 }
 
-/// A mapping the library handed out and has not unmapped, as the driver knows it.
-#[derive(Clone, Copy, Debug)]
-struct Live {
+/// A mapping the library handed out and has not unmapped yet (live or retired), as the driver
+/// knows it.
+#[derive(Clone, Debug)]
+struct Mapping {
     address: usize,
     id: u64,
     length: usize,
+    /// The `PROT_*` bits, as the registry records them and the pages have them.
     prot: i32,
+    /// The `mmap` flags it was made with (a resize keeps them).
+    flags: i32,
     /// False for the one mapping the library cannot check: a shared mapping of a device
     /// (/dev/zero here) at a non-zero offset, whose pages past what the device provides raise
     /// SIGBUS (README: "What the OS makes unavoidable").
     touchable: bool,
+    /// Holds the library keeps for it; the range goes with the last.
+    holds: u32,
+    /// Its pages were replaced by zero pages; only unmap and release take it now.
+    retired: bool,
+    /// Retired, and reads zeros except at `mark`.
+    zeroed: bool,
+    /// A byte the driver wrote (offset, value) and must read back, kept only while nothing
+    /// else can change it: a private, anonymous or retired mapping, and no advice since.
+    mark: Option<(usize, u8)>,
+    /// The new mapping of a resize that waits for a move: the old mapping's pair.
+    origin: Option<(usize, u64)>,
+    /// A lock or advice may have split its range, so mremap cannot move it and a move copies.
+    split: bool,
+    /// What a resize names as its source (`SOURCE_*`, the path or shared-memory name).
+    source: (u32, Vec<u8>),
+}
+
+impl Mapping {
+    fn pair(&self) -> (usize, u64) {
+        (self.address, self.id)
+    }
+    fn readable(&self) -> bool {
+        self.touchable && self.length > 0 && self.prot & READ_WRITE != 0
+    }
+}
+
+/// Whether resizing a mapping with these flags is finished by `mmap_ffi_move` (all but a shared
+/// mapping of a file or shared-memory object), as the library decides.
+fn moves_pages(flags: i32) -> bool {
+    flags & libc::MAP_SHARED == 0 || flags & libc::MAP_ANONYMOUS != 0
+}
+
+/// `/proc/self/maps` (a shared-memory name may not be UTF-8).
+fn proc_maps() -> String {
+    let maps = std::fs::read("/proc/self/maps").expect("/proc/self/maps");
+    String::from_utf8_lossy(&maps).into_owned()
+}
+
+/// The lines of `/proc/self/maps` around `length` bytes from `address` (for messages).
+fn maps_lines(address: usize, length: usize, page: usize) -> String {
+    let (start, end) = (address.saturating_sub(page), address + length + page);
+    let maps = proc_maps();
+    maps.lines()
+        .filter(|line| {
+            let range = line.split_whitespace().next().unwrap_or("");
+            let (low, high) = range.split_once('-').unwrap_or(("0", "0"));
+            let low = usize::from_str_radix(low, 16).unwrap_or(0);
+            let high = usize::from_str_radix(high, 16).unwrap_or(0);
+            high > start && low < end
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The protection of the pages `length` bytes from `address` span, from `/proc/self/maps`;
+/// `None` if they are not all mapped alike.
+fn actual_prot(address: usize, length: usize, page: usize) -> Option<i32> {
+    let start = address - address % page;
+    let end = (address + length.max(1)).div_ceil(page) * page;
+    let maps = proc_maps();
+    let mut found = None;
+    let mut covered = start;
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some((low, high)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(low), Ok(high)) = (
+            usize::from_str_radix(low, 16),
+            usize::from_str_radix(high, 16),
+        ) else {
+            continue;
+        };
+        if high <= start || low >= end {
+            continue;
+        }
+        let perms = perms.as_bytes();
+        let mut prot = libc::PROT_NONE;
+        for (at, (letter, bit)) in [
+            (b'r', libc::PROT_READ),
+            (b'w', libc::PROT_WRITE),
+            (b'x', libc::PROT_EXEC),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if perms.get(at) == Some(&letter) {
+                prot |= bit;
+            }
+        }
+        if low > covered || found.is_some_and(|found| found != prot) {
+            return None;
+        }
+        found = Some(prot);
+        covered = high;
+    }
+    found.filter(|_| covered >= end)
 }
 
 /// Files and descriptors every input shares, made once.
@@ -214,14 +378,64 @@ extern "C" fn remove_dir() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// The statuses this driver names must be the library's.
+/// The statuses and constants this driver names must be the library's.
 fn check_statuses() {
     for (status, name) in [
         (INVALID_ARGUMENT, "ERR_MMAP_INVALID_ARGUMENT"),
         (NOT_LIVE, "ERR_MMAP_NOT_LIVE"),
+        (MAPPING_LIMIT, "ENOMEM\t"),
     ] {
         assert!(describe(status).starts_with(name), "status {status}");
     }
+    let constants = constants();
+    let value = |name: &str| {
+        constants
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| *value)
+            .unwrap_or_else(|| panic!("mmap_ffi_constants has no {name}"))
+    };
+    for (name, expected) in [
+        ("STATUS_OK", 0),
+        ("STATUS_INVALID_ARGUMENT", INVALID_ARGUMENT.into()),
+        ("STATUS_NOT_LIVE", NOT_LIVE.into()),
+        ("STATUS_MAPPING_LIMIT", MAPPING_LIMIT.into()),
+        ("OUT_ADDRESS", OUT_ADDRESS as i64),
+        ("OUT_LENGTH", OUT_LENGTH as i64),
+        ("OUT_ID", OUT_ID as i64),
+        ("OUT_COUNT", OUT_COUNT as i64),
+        ("OUT_SLOTS", OUT_SLOTS as i64),
+        ("SOURCE_ANONYMOUS", SOURCE_ANONYMOUS.into()),
+        ("SOURCE_FILE", SOURCE_FILE.into()),
+        ("SOURCE_SHM", SOURCE_SHM.into()),
+        ("ERRNO_ENOMEM", libc::ENOMEM.into()),
+        ("ERRNO_ENOSYS", libc::ENOSYS.into()),
+    ] {
+        assert_eq!(value(name), expected, "{name}");
+    }
+    assert!(value("MAPPING_LIMIT") > 0, "MAPPING_LIMIT");
+    for (name, code) in &constants {
+        if name.starts_with("STATUS_") && name != "STATUS_OK" {
+            let status = i32::try_from(*code).expect("a status fits in i32");
+            assert!(LIBRARY_CODES.contains(&status), "{name}={code}");
+            check_status(status);
+        }
+    }
+}
+
+/// `mmap_ffi_constants` as (name, value) pairs.
+fn constants() -> Vec<(String, i64)> {
+    let len = unsafe { mmap_ffi_constants(std::ptr::null_mut(), 0) } as usize;
+    let mut buf = vec![0u8; len];
+    let written = unsafe { mmap_ffi_constants(buf.as_mut_ptr(), buf.len()) } as usize;
+    assert_eq!(written, len);
+    let text = String::from_utf8(buf).expect("constants are UTF-8");
+    text.lines()
+        .map(|line| {
+            let (name, value) = line.split_once('=').expect("NAME=value");
+            (name.to_string(), value.parse().expect("a number"))
+        })
+        .collect()
 }
 
 fn describe(status: i32) -> String {
@@ -237,7 +451,13 @@ fn check_status(status: i32) {
         "unknown status {status}"
     );
     if status < 0 {
-        assert!(describe(status).starts_with("ERR_MMAP_"), "status {status}");
+        let text = describe(status);
+        let named = if status == MAPPING_LIMIT {
+            text.starts_with("ENOMEM\t")
+        } else {
+            text.starts_with("ERR_MMAP_") && !text.starts_with("ERR_MMAP_UNKNOWN")
+        };
+        assert!(named, "status {status} is described as {text:?}");
     }
 }
 
@@ -245,9 +465,12 @@ fn check_status(status: i32) {
 struct Run<'a> {
     input: Input<'a>,
     fixture: &'static Fixture,
-    live: Vec<Live>,
-    /// (address, id) pairs unmapped earlier: stale, must be refused.
+    /// Every mapping in the registry, live or retired.
+    maps: Vec<Mapping>,
+    /// (address, id) pairs removed from the registry earlier: stale, must be refused.
     stale: Vec<(usize, u64)>,
+    /// (old, new) pairs moved earlier: a second move must be refused.
+    moved: Vec<((usize, u64), (usize, u64))>,
     shm_names: HashSet<Vec<u8>>,
     out: [f64; OUT_SLOTS + 2],
 }
@@ -255,13 +478,17 @@ struct Run<'a> {
 /// How a call picks the mapping it acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
-    /// A live mapping, by index in the model.
-    Live(usize),
+    /// A mapping in the registry (live or retired), by index in the model.
+    Entry(usize),
     /// An (address, id) the library did not hand out or already unmapped.
     Foreign(usize, u64),
 }
 
 impl Run<'_> {
+    fn page(&self) -> usize {
+        self.fixture.page as usize
+    }
+
     fn file(&mut self) -> Vec<u8> {
         let dir = self.fixture.dir.as_os_str().as_encoded_bytes().to_vec();
         let mut name = dir.clone();
@@ -309,30 +536,31 @@ impl Run<'_> {
 
     fn target(&mut self) -> Target {
         let choice = self.input.below(6);
-        if !self.live.is_empty() && choice < 2 {
-            return Target::Live(self.input.below(self.live.len()));
+        if !self.maps.is_empty() && choice < 2 {
+            return Target::Entry(self.input.below(self.maps.len()));
         }
-        let pick = |run: &mut Self| run.live[run.input.below(run.live.len())];
+        let pick = |run: &mut Self| run.maps[run.input.below(run.maps.len())].pair();
         let (address, id) = match choice {
-            2 if !self.live.is_empty() => {
-                let live = pick(self);
-                (
-                    live.address,
-                    live.id.wrapping_add(1 + u64::from(self.input.u8())),
-                )
+            2 if !self.maps.is_empty() => {
+                let (address, id) = pick(self);
+                (address, id.wrapping_add(1 + u64::from(self.input.u8())))
             }
-            3 if !self.live.is_empty() => {
-                let live = pick(self);
-                let delta = 1 + self.input.u32() as usize % (2 * self.fixture.page as usize);
-                (live.address.wrapping_add(delta), live.id)
+            3 if !self.maps.is_empty() => {
+                let (address, id) = pick(self);
+                let delta = 1 + self.input.u32() as usize % (2 * self.page());
+                (address.wrapping_add(delta), id)
             }
             4 if !self.stale.is_empty() => self.stale[self.input.below(self.stale.len())],
             _ => (self.input.u64() as usize, self.input.u64() % 1000),
         };
+        assert!(
+            self.find((address, id)).is_none(),
+            "a foreign pair names a mapping"
+        );
         Target::Foreign(address, id)
     }
 
-    /// A mapping to act on (live, stale or foreign), its address and id, and a page range in it.
+    /// A mapping to act on (registered or foreign), its address and id, and a range in it.
     fn ranged_target(&mut self, page: u64) -> (Target, usize, u64, usize, usize) {
         let target = self.target();
         let (address, id) = self.pair(target);
@@ -343,9 +571,20 @@ impl Run<'_> {
 
     fn pair(&self, target: Target) -> (usize, u64) {
         match target {
-            Target::Live(index) => (self.live[index].address, self.live[index].id),
+            Target::Entry(index) => self.maps[index].pair(),
             Target::Foreign(address, id) => (address, id),
         }
+    }
+
+    /// The index of the mapping with this pair, live or retired.
+    fn find(&self, pair: (usize, u64)) -> Option<usize> {
+        self.maps.iter().position(|map| map.pair() == pair)
+    }
+
+    /// The target for a pair: a mapping of the model, or foreign.
+    fn target_of(&self, pair: (usize, u64)) -> Target {
+        self.find(pair)
+            .map_or(Target::Foreign(pair.0, pair.1), Target::Entry)
     }
 
     /// The out buffer: usually the right size, sometimes short or null.
@@ -367,75 +606,658 @@ impl Run<'_> {
         }
     }
 
-    /// Records a mapping a map call reported.
-    fn adopt(&mut self, status: i32, out: *mut f64, out_len: usize, prot: i32, touchable: bool) {
+    /// The checks every call gets: a known status, nothing written past the out slots.
+    fn checked(&self, what: &str, target: Target, status: i32) {
         if trace() {
-            eprintln!("  map -> {status} {:?}", &self.out[..3]);
+            eprintln!("  {what} {target:?} -> {status}");
+        }
+        check_status(status);
+        self.check_out_canary();
+    }
+
+    /// A refused call: `NOT_LIVE` (or `INVALID_ARGUMENT` for a bad argument checked first), and
+    /// the registry unchanged.
+    fn refused(&self, what: &str, target: Target, status: i32, before: u32) {
+        assert!(
+            status == NOT_LIVE || status == INVALID_ARGUMENT,
+            "{what} on {target:?} ({:?}), which is not a live mapping, gave {status}",
+            self.pair(target)
+        );
+        assert_eq!(
+            mmap_ffi_live_count(),
+            before,
+            "a refused {what} changed the registry"
+        );
+    }
+
+    /// Checks a call that takes live mappings only: for a retired or foreign target it must
+    /// have been refused; for a live one, returns its index.
+    fn live_call(&self, what: &str, target: Target, status: i32, before: u32) -> Option<usize> {
+        self.checked(what, target, status);
+        match target {
+            Target::Entry(index) if !self.maps[index].retired => Some(index),
+            _ => {
+                self.refused(what, target, status, before);
+                None
+            }
+        }
+    }
+
+    /// Records a mapping a map or resize call reported; returns its index.
+    fn adopt(
+        &mut self,
+        status: i32,
+        out: *mut f64,
+        out_len: usize,
+        template: Mapping,
+    ) -> Option<usize> {
+        if trace() {
+            eprintln!("  map -> {status} {:?}", &self.out[..OUT_SLOTS]);
         }
         if status != 0 {
-            return;
+            return None;
         }
         MAPPED.fetch_add(1, Ordering::Relaxed);
         assert!(
             !out.is_null() && out_len >= OUT_SLOTS,
             "mapped without out slots"
         );
-        let live = Live {
+        let map = Mapping {
             address: self.out[OUT_ADDRESS] as usize,
             length: self.out[OUT_LENGTH] as usize,
             id: self.out[OUT_ID] as u64,
-            prot,
-            touchable,
+            ..template
         };
-        assert!(live.address != 0 && live.id != 0);
+        assert!(map.address != 0 && map.id != 0);
         assert!(
-            self.live.iter().all(|other| other.id != live.id),
+            self.maps.iter().all(|other| other.id != map.id),
             "an id handed out twice"
         );
-        self.live.push(live);
-        self.touch(self.live.len() - 1, 0);
-        self.touch(self.live.len() - 1, live.length.saturating_sub(1));
+        self.maps.push(map);
+        Some(self.maps.len() - 1)
     }
 
-    /// Reads (and, if writable, writes) one byte of a live mapping, as a runtime's view would.
+    /// A new mapping's model, before its address, length and id are known.
+    fn template(&self, prot: i32, flags: i32, touchable: bool, source: (u32, Vec<u8>)) -> Mapping {
+        Mapping {
+            address: 0,
+            id: 0,
+            length: 0,
+            prot,
+            flags,
+            touchable,
+            holds: 1,
+            retired: false,
+            zeroed: false,
+            mark: None,
+            origin: None,
+            split: false,
+            source,
+        }
+    }
+
+    /// Touches the first and the last byte, as a runtime making a view would.
+    fn touch_ends(&mut self, index: Option<usize>) {
+        if let Some(index) = index {
+            let last = self.maps[index].length.saturating_sub(1);
+            self.touch(index, 0);
+            self.touch(index, last);
+        }
+    }
+
+    /// Reads (and, if writable, writes) one byte of a mapping, as a runtime's view would, and
+    /// checks what it reads against what the driver knows.
     fn touch(&mut self, index: usize, offset: usize) {
-        let live = self.live[index];
-        if !live.touchable
-            || live.length == 0
-            || live.prot & (libc::PROT_READ | libc::PROT_WRITE) == 0
-        {
+        let writes = !self.awaits_move(index);
+        let map = &mut self.maps[index];
+        if !map.readable() {
             return;
         }
-        let at = (live.address + offset % live.length) as *mut u8;
-        // SAFETY: the registry handed out this range and the protection allows the access; the
-        // library refuses every mapping that reaches past the end of its file.
-        unsafe {
-            let byte = std::ptr::read_volatile(at);
-            if live.prot & libc::PROT_WRITE != 0 {
-                std::ptr::write_volatile(at, byte.wrapping_add(1));
-            }
+        let offset = offset % map.length;
+        let at = (map.address + offset) as *mut u8;
+        // SAFETY: the registry holds this range and the protection allows the access; the
+        // library refuses every mapping that reaches past the end of its file, and a retired
+        // range holds zero pages.
+        let byte = unsafe { std::ptr::read_volatile(at) };
+        match map.mark {
+            Some((marked, value)) if marked == offset => assert_eq!(
+                byte,
+                value,
+                "byte {offset} of {:?} changed under the driver",
+                map.pair()
+            ),
+            _ if map.zeroed => assert_eq!(
+                byte,
+                0,
+                "byte {offset} of the retired {:?} is not zero",
+                map.pair()
+            ),
+            _ => {}
+        }
+        if map.prot & libc::PROT_WRITE == 0 || !writes {
+            return;
+        }
+        let new = byte.wrapping_add(1);
+        // SAFETY: as above, and the protection allows writing.
+        unsafe { std::ptr::write_volatile(at, new) };
+        let private = map.retired || moves_pages(map.flags);
+        match map.mark {
+            Some((marked, _)) if marked == offset => map.mark = Some((offset, new)),
+            None if private => map.mark = Some((offset, new)),
+            _ => map.zeroed = false,
         }
     }
 
-    /// Runs a call on `target`: for a live one, `on_live` updates the model on success; for a
-    /// foreign one, the call must be refused and change nothing.
-    fn on_target(&mut self, target: Target, status: i32, before: u32) {
+    /// Writes a byte the driver will look for after a resize (when the mapping is writable).
+    fn write_mark(&mut self, index: usize) {
+        let (offset, value) = (self.input.u32() as usize, self.input.u8());
+        let awaits_move = self.awaits_move(index);
+        let map = &mut self.maps[index];
+        if map.retired || awaits_move || !map.readable() || map.prot & libc::PROT_WRITE == 0 {
+            return;
+        }
+        let offset = offset % map.length;
+        // SAFETY: a live mapping of the registry, writable, inside its length.
+        unsafe { std::ptr::write_volatile((map.address + offset) as *mut u8, value) };
+        map.mark = Some((offset, value));
+    }
+
+    /// Checks that mapping `index` holds `mark` (when it can be read there).
+    fn check_mark(&self, index: usize, mark: Option<(usize, u8)>, what: &str) {
+        let map = &self.maps[index];
+        let Some((offset, value)) = mark else {
+            return;
+        };
+        if !map.readable() || offset >= map.length {
+            return;
+        }
+        // SAFETY: as for `touch`.
+        let byte = unsafe { std::ptr::read_volatile((map.address + offset) as *const u8) };
+        assert_eq!(
+            byte,
+            value,
+            "byte {offset} the driver wrote is not in {:?} {what}",
+            map.pair()
+        );
+    }
+
+    /// The model of a retired mapping: zero pages, readable and writable.
+    fn retire_model(&mut self, index: usize) {
+        let map = &mut self.maps[index];
+        map.retired = true;
+        map.prot = READ_WRITE;
+        map.touchable = true;
+        map.zeroed = true;
+        map.mark = None;
+        map.origin = None;
+    }
+
+    /// The model of dropping one hold: the mapping goes with the last.
+    fn drop_hold_model(&mut self, index: usize) {
+        let map = &mut self.maps[index];
+        map.holds -= 1;
+        if map.holds == 0 {
+            let pair = map.pair();
+            self.maps.swap_remove(index);
+            self.stale.push(pair);
+        }
+    }
+
+    /// Drops a hold with `mmap_ffi_unmap` or the release callback.
+    fn drop_hold(&mut self, target: Target, release: bool) {
+        let before = mmap_ffi_live_count();
+        let (address, id) = self.pair(target);
+        let status = if release {
+            self.out.fill(f64::from(CANARY));
+            mmap_ffi_release(address as *mut _, id as usize as *mut _);
+            if let Target::Foreign(..) = target {
+                NOT_LIVE
+            } else {
+                0
+            }
+        } else {
+            let (out, out_len) = self.out_buffer();
+            unsafe { mmap_ffi_unmap(address, id, out, out_len) }
+        };
+        self.checked(if release { "release" } else { "unmap" }, target, status);
+        match target {
+            Target::Entry(index) => {
+                assert_eq!(
+                    status, 0,
+                    "a hold of a registered mapping could not be dropped"
+                );
+                self.drop_hold_model(index);
+            }
+            Target::Foreign(..) => self.refused("unmap", target, status, before),
+        }
+    }
+
+    /// Changes the protection of `target` with `mmap_ffi_protect` and checks it.
+    fn protect(&mut self, target: Target, prot: i32) {
+        let before = mmap_ffi_live_count();
+        let (address, id) = self.pair(target);
+        let (out, out_len) = self.out_buffer();
+        let status = unsafe { mmap_ffi_protect(address, id, prot, out, out_len) };
+        if let (Some(index), 0) = (self.live_call("protect", target, status, before), status) {
+            self.maps[index].prot = prot;
+            self.check_prot(index, "after protect");
+        }
+    }
+
+    /// Gives `advice` about a range of `target` with `mmap_ffi_advise` and checks it.
+    fn advise(&mut self, target: Target, offset: usize, length: usize, advice: i32) {
+        let before = mmap_ffi_live_count();
+        let (address, id) = self.pair(target);
+        let (out, out_len) = self.out_buffer();
+        let status = unsafe { mmap_ffi_advise(address, id, offset, length, advice, out, out_len) };
+        if let Some(index) = self.live_call("advise", target, status, before) {
+            // MADV_DONTNEED, MADV_FREE, MADV_REMOVE... may drop what was written; in shared
+            // anonymous memory only MADV_REMOVE does (MADV_DONTNEED drops the page-table
+            // entries, the data stays in the object).
+            let map = &mut self.maps[index];
+            let shared_anonymous =
+                map.flags & libc::MAP_SHARED != 0 && map.flags & libc::MAP_ANONYMOUS != 0;
+            if !shared_anonymous || advice == libc::MADV_REMOVE {
+                map.mark = None;
+            }
+            map.split = true;
+        }
+    }
+
+    /// A plausible protection to set between a resize and its move (`PROT_NONE` often: the
+    /// move must then carry it over, and a copy has to open both ranges for itself).
+    fn move_prot(&mut self) -> i32 {
+        [
+            libc::PROT_NONE,
+            libc::PROT_READ,
+            READ_WRITE,
+            libc::PROT_NONE,
+            libc::PROT_WRITE,
+            libc::PROT_READ | libc::PROT_EXEC,
+        ][self.input.below(6)]
+    }
+
+    /// Between a resize and its move, sometimes changes the protection of the old mapping (or,
+    /// less often, of the new one), or advises the kernel about all of the old one (which may
+    /// drop its page-table entries, not always its data).
+    fn maybe_prepare_pair(&mut self, old: (usize, u64), new: (usize, u64)) {
+        let side = match self.input.below(8) {
+            0 | 1 => old,
+            2 => new,
+            3 => {
+                CALLS.fetch_add(1, Ordering::Relaxed);
+                let advice = [
+                    libc::MADV_DONTNEED,
+                    libc::MADV_DONTNEED,
+                    libc::MADV_PAGEOUT,
+                    libc::MADV_COLD,
+                    libc::MADV_REMOVE,
+                    libc::MADV_FREE,
+                ][self.input.below(6)];
+                let length = self.find(old).map_or(0, |index| self.maps[index].length);
+                return self.advise(self.target_of(old), 0, length, advice);
+            }
+            _ => return,
+        };
+        CALLS.fetch_add(1, Ordering::Relaxed);
+        let prot = self.move_prot();
+        self.protect(self.target_of(side), prot);
+    }
+
+    /// What `mmap_ffi_move(from, to)` must do: move the pair of a resize (the indices of its old
+    /// and new mapping), or refuse with a status. The library checks in this order: the old
+    /// side live, the new side live, then that the new side is the one a resize of the old made
+    /// and that has not been moved into yet.
+    fn move_expected(&self, from: (usize, u64), to: (usize, u64)) -> Result<(usize, usize), i32> {
+        let live = |pair| self.find(pair).filter(|index| !self.maps[*index].retired);
+        let old = live(from).ok_or(NOT_LIVE)?;
+        let new = live(to).ok_or(NOT_LIVE)?;
+        if self.maps[new].origin != Some(from) {
+            return Err(INVALID_ARGUMENT);
+        }
+        Ok((old, new))
+    }
+
+    /// Whether moving the pair (`old`, `new`) may copy more than [`COPY_LIMIT`] bytes: when the
+    /// old mapping is held by more than the resize, or mremap cannot move it.
+    fn copies_too_much(&self, old: usize, new: usize) -> bool {
+        let (old, new) = (&self.maps[old], &self.maps[new]);
+        old.length.min(new.length) > COPY_LIMIT && (old.holds > 1 || old.split)
+    }
+
+    /// Whether mapping `index` is the new mapping of a resize whose old mapping is still live:
+    /// it waits for its move, so the driver reads it but does not write it.
+    fn awaits_move(&self, index: usize) -> bool {
+        self.maps[index]
+            .origin
+            .and_then(|origin| self.find(origin))
+            .is_some_and(|old| !self.maps[old].retired)
+    }
+
+    /// Bytes of mapping `old` that a move into `new` must carry over, read now: the first and
+    /// the last of the length they share, and one more. Not in the page of the mark, which is
+    /// checked on its own: reading a page maps it, and the move must find the data of a page
+    /// that is not mapped too.
+    fn sample(&mut self, old: usize, new: usize) -> Vec<(usize, u8)> {
+        let pick = self.input.u32() as usize;
+        let page = self.page();
+        let map = &self.maps[old];
+        let common = map.length.min(self.maps[new].length);
+        if !map.readable() || common == 0 {
+            return Vec::new();
+        }
+        let page_of = |offset: usize| (map.address + offset) / page;
+        let marked = map.mark.map(|(offset, _)| page_of(offset));
+        [0, common - 1, pick % common]
+            .into_iter()
+            .filter(|offset| Some(page_of(*offset)) != marked)
+            .map(|offset| {
+                // SAFETY: as for `touch`.
+                let byte = unsafe { std::ptr::read_volatile((map.address + offset) as *const u8) };
+                (offset, byte)
+            })
+            .collect()
+    }
+
+    /// Calls `mmap_ffi_move(from, to)` and checks it against the model.
+    fn move_pages(&mut self, from: (usize, u64), to: (usize, u64)) {
+        let before = mmap_ffi_live_count();
+        let expected = self.move_expected(from, to);
+        if let Ok((old, new)) = expected
+            && self.copies_too_much(old, new)
+        {
+            if trace() {
+                eprintln!("  move {from:?} -> {to:?}: not made, it may copy too much");
+            }
+            return;
+        }
+        let samples = match expected {
+            Ok((old, new)) => self.sample(old, new),
+            Err(_) => Vec::new(),
+        };
+        let (out, out_len) = self.out_buffer();
+        let status = unsafe { mmap_ffi_move(from.0, from.1, to.0, to.1, out, out_len) };
         if trace() {
-            eprintln!("  {target:?} -> {status}");
+            eprintln!("  move {from:?} -> {to:?} (expected {expected:?}) -> {status}");
         }
         check_status(status);
         self.check_out_canary();
-        if let Target::Foreign(address, id) = target {
-            assert!(
-                status == NOT_LIVE || status == INVALID_ARGUMENT,
-                "a call on ({address:#x}, {id}), which the library did not hand out, gave {status}"
-            );
+        let (old_index, new_index) = match expected {
+            Ok(pair) if status == 0 => pair,
+            _ => {
+                match expected {
+                    Err(refusal) => {
+                        assert_eq!(
+                            status,
+                            refusal,
+                            "move {from:?} -> {to:?} ({:?} -> {:?}) must be refused",
+                            self.target_of(from),
+                            self.target_of(to)
+                        );
+                        MOVES_REFUSED.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(_) => {
+                        // Copying needs the old pages readable and the new ones writable; making
+                        // a huge private mapping writable can fail (ENOMEM).
+                        assert!(
+                            status > 0,
+                            "a move of a resize's pair {from:?} -> {to:?} gave {status}"
+                        );
+                        MOVES_FAILED.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                assert_eq!(
+                    mmap_ffi_live_count(),
+                    before,
+                    "a move that failed or was refused changed the registry"
+                );
+                for pair in [from, to] {
+                    if let Some(index) = self.find(pair) {
+                        self.check_prot(index, "after a move that failed or was refused");
+                        let mark = self.maps[index].mark;
+                        self.check_mark(index, mark, "after a move that failed or was refused");
+                    }
+                }
+                return;
+            }
+        };
+        MOVED.fetch_add(1, Ordering::Relaxed);
+        self.moved.push((from, to));
+        let old = self.maps[old_index].clone();
+        let new = &mut self.maps[new_index];
+        new.prot = old.prot;
+        new.origin = None;
+        new.mark = old.mark.filter(|(offset, _)| *offset < new.length);
+        // The pages are the old mapping's (mremap) or the new one's (a copy).
+        new.split |= old.split;
+        // The old mapping goes (its last hold was the resize's) or is retired with one fewer.
+        if old.holds > 1 {
+            self.retire_model(old_index);
+        }
+        self.drop_hold_model(old_index);
+        if let Some(old_index) = self.find(from) {
+            self.check_prot(old_index, "after a move retired it");
+        }
+        let new_index = self.find(to).expect("the new mapping of a move stays");
+        self.check_prot(new_index, "after a move");
+        let map = &self.maps[new_index];
+        if map.readable() {
+            for (offset, value) in samples {
+                // SAFETY: as for `touch`.
+                let byte = unsafe { std::ptr::read_volatile((map.address + offset) as *const u8) };
+                assert_eq!(
+                    byte, value,
+                    "byte {offset} of {from:?} is not in {to:?} after the move"
+                );
+            }
+        }
+        self.check_mark(new_index, self.maps[new_index].mark, "after the move");
+    }
+
+    /// The pages of mapping `index` must have the protection the model (and so the registry)
+    /// records.
+    fn check_prot(&self, index: usize, what: &str) {
+        let page = self.page();
+        let map = &self.maps[index];
+        let actual = actual_prot(map.address, map.length, page);
+        assert!(
+            actual == Some(map.prot),
+            "{what}, the pages of {:?} have protection {actual:?}; the model records {:#x}\n{}",
+            map.pair(),
+            map.prot,
+            maps_lines(map.address, map.length, page)
+        );
+    }
+
+    /// Resizes `target`, and for a private or anonymous mapping follows the protocol (drop the
+    /// old hold and move, move while holding it, either after changing a protection, or leave
+    /// the pair for later).
+    fn resize(&mut self, before: u32) {
+        let page = self.fixture.page;
+        // Mostly a mapping of the registry, so the resize gets past the lookup.
+        let target = if self.input.sane && !self.maps.is_empty() && self.input.below(2) == 0 {
+            Target::Entry(self.input.below(self.maps.len()))
+        } else {
+            self.target()
+        };
+        let (address, id) = self.pair(target);
+        let new_length = match target {
+            // A page or two more or less, as a growing or shrinking buffer would.
+            Target::Entry(index) if self.input.sane && self.input.below(3) == 0 => {
+                let length = self.maps[index].length;
+                let pages = page as usize * (1 + self.input.below(2));
+                if self.input.below(2) == 0 {
+                    length.saturating_add(pages)
+                } else {
+                    length.saturating_sub(pages).max(1)
+                }
+            }
+            _ => self.input.count(page) as usize,
+        };
+        let recorded = match target {
+            Target::Entry(index) if self.input.sane && self.input.below(4) != 0 => {
+                Some(self.maps[index].source.clone())
+            }
+            _ => None,
+        };
+        let (source, name) = recorded.unwrap_or_else(|| {
+            let source = self.input.u8() as u32 % 4;
+            let name = if self.input.below(2) == 0 {
+                self.file()
+            } else {
+                self.shm_name()
+            };
+            (source, name)
+        });
+        let grow_to = match self.input.below(3) {
+            0 => 0,
+            1 if !self.input.sane => u64::MAX,
+            _ => u64::from(self.input.u32() % (8 * page as u32)),
+        };
+        if let Target::Entry(index) = target {
+            self.write_mark(index);
+        }
+        let (out, out_len) = self.out_buffer();
+        let status = unsafe {
+            mmap_ffi_resize(
+                address,
+                id,
+                new_length,
+                source,
+                ptr_or_null(&name),
+                name.len(),
+                grow_to,
+                out,
+                out_len,
+            )
+        };
+        let Some(old_index) = self.live_call("resize", target, status, before) else {
+            return;
+        };
+        let old = self.maps[old_index].clone();
+        if !moves_pages(old.flags) {
+            // Shared: other mappings of the file may write the marked byte later.
+            self.maps[old_index].mark = None;
+        }
+        let moves = self.out[OUT_COUNT] == 1.0;
+        let template = Mapping {
+            origin: moves.then_some((address, id)),
+            split: false,
+            ..self.template(old.prot, old.flags, old.touchable, (source, name.clone()))
+        };
+        let Some(new_index) = self.adopt(status, out, out_len, template) else {
             assert_eq!(
                 mmap_ffi_live_count(),
                 before,
-                "a refused call changed the registry"
+                "a failed resize changed the registry"
             );
+            return;
+        };
+        assert_eq!(
+            moves,
+            moves_pages(old.flags),
+            "out[OUT_COUNT] says whether a move must follow"
+        );
+        self.check_prot(new_index, "after a resize");
+        let new_pair = self.maps[new_index].pair();
+        if !moves {
+            // A shared file or shared memory: the new mapping is complete at once.
+            self.check_mark(new_index, old.mark, "right after the resize");
+            self.touch_ends(Some(new_index));
+            return;
         }
+        self.maps[old_index].holds += 1;
+        // Reads only: the new mapping waits for its move.
+        self.touch_ends(Some(new_index));
+        let old_pair = (address, id);
+        match self.input.below(5) {
+            0 | 1 => {
+                CALLS.fetch_add(2, Ordering::Relaxed);
+                let release = self.input.below(3) == 0;
+                self.drop_hold(self.target_of(old_pair), release);
+                self.maybe_prepare_pair(old_pair, new_pair);
+                self.move_pages(old_pair, new_pair);
+            }
+            2 => {
+                CALLS.fetch_add(1, Ordering::Relaxed);
+                self.maybe_prepare_pair(old_pair, new_pair);
+                self.move_pages(old_pair, new_pair);
+            }
+            3 => {
+                CALLS.fetch_add(1, Ordering::Relaxed);
+                self.drop_hold(self.target_of(old_pair), false);
+            }
+            _ => {}
+        }
+    }
+
+    /// Resizes waiting for their move, both sides live: (old, new) pairs.
+    fn pending_pairs(&self) -> Vec<((usize, u64), (usize, u64))> {
+        (0..self.maps.len())
+            .filter(|index| !self.maps[*index].retired && self.awaits_move(*index))
+            .filter_map(|index| {
+                let map = &self.maps[index];
+                map.origin.map(|origin| (origin, map.pair()))
+            })
+            .collect()
+    }
+
+    /// A move: mostly a pending resize's pair (sometimes after dropping the old hold or changing
+    /// a protection), else one it must refuse: the pair the wrong way round, a mapping with
+    /// itself, a pair already moved, two unrelated mappings (mostly of one kind), one side of a
+    /// pair with a foreign one, or two foreign ones.
+    fn choose_move(&mut self) {
+        let pending = self.pending_pairs();
+        let (from, to) = match self.input.below(11) {
+            0..=3 if !pending.is_empty() => {
+                let (old, new) = pending[self.input.below(pending.len())];
+                match self.input.below(4) {
+                    0 => {
+                        CALLS.fetch_add(1, Ordering::Relaxed);
+                        let release = self.input.below(3) == 0;
+                        self.drop_hold(self.target_of(old), release);
+                    }
+                    1 => self.maybe_prepare_pair(old, new),
+                    _ => {}
+                }
+                (old, new)
+            }
+            4 if !pending.is_empty() => {
+                let (old, new) = pending[self.input.below(pending.len())];
+                (new, old)
+            }
+            5 if !self.maps.is_empty() => {
+                let pair = self.maps[self.input.below(self.maps.len())].pair();
+                (pair, pair)
+            }
+            6 if !self.moved.is_empty() => self.moved[self.input.below(self.moved.len())],
+            7 | 8 if !self.maps.is_empty() => {
+                let from = self.input.below(self.maps.len());
+                // Of one kind, unless any will do.
+                let any = self.input.below(4) == 0;
+                let flags = self.maps[from].flags;
+                let alike: Vec<usize> = (0..self.maps.len())
+                    .filter(|index| any || self.maps[*index].flags == flags)
+                    .collect();
+                let to = alike[self.input.below(alike.len())];
+                (self.maps[from].pair(), self.maps[to].pair())
+            }
+            9 if !pending.is_empty() => {
+                let (old, new) = pending[self.input.below(pending.len())];
+                let other = self.target();
+                let other = self.pair(other);
+                if self.input.below(2) == 0 {
+                    (old, other)
+                } else {
+                    (other, new)
+                }
+            }
+            _ => {
+                let (from, to) = (self.target(), self.target());
+                (self.pair(from), self.pair(to))
+            }
+        };
+        self.move_pages(from, to);
     }
 
     fn step(&mut self) {
@@ -443,10 +1265,10 @@ impl Run<'_> {
         let page = self.fixture.page;
         let before = mmap_ffi_live_count();
         self.input.sane = false;
-        let op = self.input.below(16);
+        let op = self.input.below(20);
         self.input.sane = self.input.below(4) != 0;
         if trace() {
-            eprintln!("op {op} live {:?}", self.live);
+            eprintln!("op {op} maps {:?}", self.maps);
         }
         match op {
             0 => {
@@ -478,7 +1300,19 @@ impl Run<'_> {
                 check_status(status);
                 self.check_out_canary();
                 let device = fd == *fds.last().unwrap() && flags & libc::MAP_SHARED != 0;
-                self.adopt(status, out, out_len, prot, !(device && offset >= page));
+                let source = if flags & libc::MAP_ANONYMOUS != 0 {
+                    SOURCE_ANONYMOUS
+                } else {
+                    SOURCE_FILE
+                };
+                let template = self.template(
+                    prot,
+                    flags,
+                    !(device && offset >= page),
+                    (source, Vec::new()),
+                );
+                let index = self.adopt(status, out, out_len, template);
+                self.touch_ends(index);
             }
             1 => {
                 let name = self.file();
@@ -518,7 +1352,9 @@ impl Run<'_> {
                 };
                 check_status(status);
                 self.check_out_canary();
-                self.adopt(status, out, out_len, prot, true);
+                let template = self.template(prot, flags, true, (SOURCE_FILE, name));
+                let index = self.adopt(status, out, out_len, template);
+                self.touch_ends(index);
             }
             2 => {
                 let name = self.shm_name();
@@ -556,18 +1392,13 @@ impl Run<'_> {
                 };
                 check_status(status);
                 self.check_out_canary();
-                self.adopt(status, out, out_len, prot, true);
+                let template = self.template(prot, flags, true, (SOURCE_SHM, name));
+                let index = self.adopt(status, out, out_len, template);
+                self.touch_ends(index);
             }
             3 | 4 => {
                 let target = self.target();
-                let (address, id) = self.pair(target);
-                let (out, out_len) = self.out_buffer();
-                let status = unsafe { mmap_ffi_unmap(address, id, out, out_len) };
-                self.on_target(target, status, before);
-                if let (Target::Live(index), 0) = (target, status) {
-                    self.live.swap_remove(index);
-                    self.stale.push((address, id));
-                }
+                self.drop_hold(target, false);
             }
             5 => {
                 let (target, address, id, offset, length) = self.ranged_target(page);
@@ -576,19 +1407,16 @@ impl Run<'_> {
                 let (out, out_len) = self.out_buffer();
                 let status =
                     unsafe { mmap_ffi_sync(address, id, offset, length, flags, out, out_len) };
-                self.on_target(target, status, before);
+                self.live_call("sync", target, status, before);
             }
             6 => {
-                let (target, address, id, offset, length) = self.ranged_target(page);
+                let (target, _, _, offset, length) = self.ranged_target(page);
                 let advice = if self.input.below(4) == 0 {
                     self.input.u32() as i32
                 } else {
                     i32::from(self.input.u8() % 26)
                 };
-                let (out, out_len) = self.out_buffer();
-                let status =
-                    unsafe { mmap_ffi_advise(address, id, offset, length, advice, out, out_len) };
-                self.on_target(target, status, before);
+                self.advise(target, offset, length, advice);
             }
             7 => {
                 let (target, address, id, offset, length) = self.ranged_target(page);
@@ -596,18 +1424,14 @@ impl Run<'_> {
                 let (out, out_len) = self.out_buffer();
                 let status =
                     unsafe { mmap_ffi_lock(address, id, offset, length, lock, out, out_len) };
-                self.on_target(target, status, before);
+                if let Some(index) = self.live_call("lock", target, status, before) {
+                    self.maps[index].split = true;
+                }
             }
             8 => {
                 let target = self.target();
-                let (address, id) = self.pair(target);
                 let prot = self.input.prot();
-                let (out, out_len) = self.out_buffer();
-                let status = unsafe { mmap_ffi_protect(address, id, prot, out, out_len) };
-                self.on_target(target, status, before);
-                if let (Target::Live(index), 0) = (target, status) {
-                    self.live[index].prot = prot;
-                }
+                self.protect(target, prot);
             }
             9 => {
                 let (target, address, id, offset, length) = self.ranged_target(page);
@@ -624,74 +1448,27 @@ impl Run<'_> {
                         address, id, offset, length, pages_ptr, pages_len, out, out_len,
                     )
                 };
-                self.on_target(target, status, before);
+                self.live_call("residency", target, status, before);
                 assert!(
                     pages[pages_len..].iter().all(|byte| *byte == CANARY),
                     "residency wrote past the pages buffer"
                 );
             }
-            10 => {
-                let target = self.target();
-                let (address, id) = self.pair(target);
-                let new_length = self.input.count(page) as usize;
-                let source = self.input.u8() as u32 % 4;
-                let name = if self.input.below(2) == 0 {
-                    self.file()
-                } else {
-                    self.shm_name()
-                };
-                let grow_to = match self.input.below(3) {
-                    0 => 0,
-                    1 => u64::MAX,
-                    _ => u64::from(self.input.u32() % (8 * page as u32)),
-                };
-                let (out, out_len) = self.out_buffer();
-                let status = unsafe {
-                    mmap_ffi_resize(
-                        address,
-                        id,
-                        new_length,
-                        source,
-                        ptr_or_null(&name),
-                        name.len(),
-                        grow_to,
-                        out,
-                        out_len,
-                    )
-                };
-                self.on_target(target, status, before);
-                if let (Target::Live(index), 0) = (target, status) {
-                    let Live {
-                        prot, touchable, ..
-                    } = self.live[index];
-                    self.live.swap_remove(index);
-                    self.stale.push((address, id));
-                    self.adopt(status, out, out_len, prot, touchable);
-                }
-            }
+            10 | 18 => self.resize(before),
             11 => {
                 let target = self.target();
                 let (address, id) = self.pair(target);
                 let (out, out_len) = self.out_buffer();
                 let status = unsafe { mmap_ffi_retire(address, id, out, out_len) };
-                self.on_target(target, status, before);
-                if let (Target::Live(index), 0) = (target, status) {
-                    self.live[index].prot = libc::PROT_READ; // zero pages, read-only
+                if let (Some(index), 0) = (self.live_call("retire", target, status, before), status)
+                {
+                    self.retire_model(index);
                 }
             }
             12 => {
-                // The GC deallocator (Bun): only the live pair with the right id is unmapped.
+                // The GC deallocator (Bun): drops a hold of a registered pair only.
                 let target = self.target();
-                let (address, id) = self.pair(target);
-                mmap_ffi_release(address as *mut _, id as usize as *mut _);
-                match target {
-                    Target::Live(index) => {
-                        self.live.swap_remove(index);
-                        self.stale.push((address, id));
-                        assert_eq!(mmap_ffi_live_count(), before - 1);
-                    }
-                    Target::Foreign(..) => assert_eq!(mmap_ffi_live_count(), before),
-                }
+                self.drop_hold(target, true);
             }
             13 => {
                 let name = self.shm_name();
@@ -721,21 +1498,51 @@ impl Run<'_> {
                     "wrote past the text buffer"
                 );
             }
-            _ => {
-                if !self.live.is_empty() {
-                    let index = self.input.below(self.live.len());
+            15 => {
+                if !self.maps.is_empty() {
+                    let index = self.input.below(self.maps.len());
                     let offset = self.input.u32() as usize;
                     self.touch(index, offset);
                 }
             }
+            16 => {
+                let target = self.target();
+                let (address, id) = self.pair(target);
+                let (out, out_len) = self.out_buffer();
+                let status = unsafe { mmap_ffi_hold(address, id, out, out_len) };
+                if let Some(index) = self.live_call("hold", target, status, before) {
+                    assert_eq!(status, 0, "hold on a live mapping failed");
+                    self.maps[index].holds += 1;
+                }
+            }
+            _ => self.choose_move(),
         }
+        assert_eq!(
+            mmap_ffi_live_count() as usize,
+            self.maps.len(),
+            "the registry does not hold the mappings the model does"
+        );
     }
 
-    /// Unmaps what is left and checks that nothing remains.
+    /// Drops every hold left, one at a time, and checks that nothing remains.
     fn finish(&mut self) {
-        for live in self.live.drain(..) {
-            let status = unsafe { mmap_ffi_unmap(live.address, live.id, std::ptr::null_mut(), 0) };
-            assert_eq!(status, 0, "a live mapping could not be unmapped");
+        for map in std::mem::take(&mut self.maps) {
+            for dropped in 1..=map.holds {
+                let before = mmap_ffi_live_count();
+                let status =
+                    unsafe { mmap_ffi_unmap(map.address, map.id, std::ptr::null_mut(), 0) };
+                assert_eq!(status, 0, "a hold of {:?} could not be dropped", map.pair());
+                let left = if dropped == map.holds { 1 } else { 0 };
+                assert_eq!(
+                    mmap_ffi_live_count(),
+                    before - left,
+                    "{:?} ({} holds) went with hold {dropped}",
+                    map.pair(),
+                    map.holds
+                );
+            }
+            let status = unsafe { mmap_ffi_unmap(map.address, map.id, std::ptr::null_mut(), 0) };
+            assert_eq!(status, NOT_LIVE, "a mapping outlived its last hold");
         }
         assert_eq!(
             mmap_ffi_live_count(),
@@ -748,7 +1555,7 @@ impl Run<'_> {
             }
         }
         let dir = self.fixture.dir.to_string_lossy().into_owned();
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let maps = proc_maps();
         assert!(
             !maps.lines().any(|line| line.contains(&dir)),
             "a file of the run is still mapped"
@@ -791,8 +1598,9 @@ pub fn run(data: &[u8]) {
             sane: false,
         },
         fixture,
-        live: Vec::new(),
+        maps: Vec::new(),
         stale: Vec::new(),
+        moved: Vec::new(),
         shm_names: HashSet::new(),
         out: [0.0; OUT_SLOTS + 2],
     };

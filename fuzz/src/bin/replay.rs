@@ -89,11 +89,14 @@ fn main() {
     let _ = std::fs::remove_file(&last);
     mmap_ffi_fuzz::clean_up();
     println!(
-        "c_abi fuzz (stable driver): {files} corpus inputs + {random} random inputs (seed {seed}), \
-         {} calls, {} mappings made, in {:.1} s; every foreign address refused, nothing left \
-         mapped or open",
+        "c_abi fuzz (stable driver): {files} corpus inputs + {random} random inputs (seed \
+         {seed}), {} calls, {} mappings made, {} moves ({} refused as expected, {} failed with an \
+         errno), in {:.1} s; every foreign address refused, nothing left mapped or open",
         mmap_ffi_fuzz::CALLS.load(Ordering::Relaxed),
         mmap_ffi_fuzz::MAPPED.load(Ordering::Relaxed),
+        mmap_ffi_fuzz::MOVED.load(Ordering::Relaxed),
+        mmap_ffi_fuzz::MOVES_REFUSED.load(Ordering::Relaxed),
+        mmap_ffi_fuzz::MOVES_FAILED.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64(),
     );
 }
