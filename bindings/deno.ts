@@ -47,8 +47,12 @@ export function load(): Native {
   return {
     runtimeName: `Deno ${Deno.version.deno}`,
     // Deno opens each entry under its key (variants through `name`), runs `nonblocking` ones
-    // on its thread pool, and accepts numbers for 64-bit parameters (its typings want BigInts).
-    symbols: gatherSymbols(symbols, library.symbols, { byKey: true, nonblocking: true }),
+    // on its thread pool, and takes 64-bit parameters fast only as BigInts.
+    symbols: gatherSymbols(symbols, library.symbols, {
+      byKey: true,
+      nonblocking: true,
+      bigInts: true,
+    }),
     maxBufferLength: Number.MAX_SAFE_INTEGER,
     // Deno's operations keep the buffer's backing store while they run (tests/lifetime).
     builtinsKeepMemory: true,
