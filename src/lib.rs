@@ -52,6 +52,8 @@ const SOURCE_ANONYMOUS: u32 = 0;
 const SOURCE_FILE: u32 = 1;
 /// `source` of `mmap_ffi_resize`: a POSIX shared-memory object, by name.
 const SOURCE_SHM: u32 = 2;
+/// `source` of `mmap_ffi_resize`: a file the caller opened, by descriptor.
+const SOURCE_DESCRIPTOR: u32 = 3;
 
 /// `open_flags` bit: open for reading and writing (else read-only).
 const OPEN_WRITE: u32 = 1;
@@ -179,6 +181,7 @@ pub unsafe extern "C" fn mmap_ffi_constants(buf: *mut u8, buf_len: usize) -> u32
         ("SOURCE_ANONYMOUS", SOURCE_ANONYMOUS.into()),
         ("SOURCE_FILE", SOURCE_FILE.into()),
         ("SOURCE_SHM", SOURCE_SHM.into()),
+        ("SOURCE_DESCRIPTOR", SOURCE_DESCRIPTOR.into()),
         ("OPEN_WRITE", OPEN_WRITE.into()),
         ("OPEN_CREATE", OPEN_CREATE.into()),
         ("OPEN_EXCLUSIVE", OPEN_EXCLUSIVE.into()),
@@ -249,9 +252,45 @@ pub unsafe extern "C" fn mmap_ffi_map_fd(
     })
 }
 
-/// Opens the file at `path` (`path_len` bytes, no NUL), grows it to `grow_to` bytes if it is
-/// shorter (0: never; needs [`OPEN_WRITE`]), maps it as [`mmap_ffi_map_fd`] does, and closes
-/// the descriptor. `open_flags` is an OR of `OPEN_WRITE`, `OPEN_CREATE` and `OPEN_EXCLUSIVE`.
+/// Maps `length` bytes (0: to the end) from byte `offset` of the regular file open as `fd`,
+/// growing it to `grow_to` bytes first if it is shorter (0: never; `fd` must be open for writing
+/// then); a failure puts the size back. For a file a caller opened by name through its own
+/// sandbox (a runtime's file API): anything but a regular file is refused (`NOT_A_FILE`). The
+/// descriptor stays open and the caller's.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mmap_ffi_map_file(
+    fd: i32,
+    length: usize,
+    prot: i32,
+    flags: i32,
+    offset: u64,
+    grow_to: u64,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
+            return status::INVALID_ARGUMENT;
+        };
+        let request = Request {
+            length,
+            prot,
+            flags,
+            offset,
+        };
+        report(out, mapping::map_file(fd, request, grow_to))
+    })
+}
+
+/// Opens the file at `path` (`path_len` bytes, no NUL; never blocking on a FIFO), grows it to
+/// `grow_to` bytes if it is shorter (0: never; needs [`OPEN_WRITE`]), maps it as
+/// [`mmap_ffi_map_fd`] does, and closes the descriptor. `open_flags` is an OR of `OPEN_WRITE`,
+/// `OPEN_CREATE` and `OPEN_EXCLUSIVE`. Anything but a regular file is refused (`NOT_A_FILE`). A
+/// failure after the open removes a file this call created and puts a grown one's size back.
 ///
 /// # Safety
 /// `path` must be null or point to `path_len` readable bytes; `out` as for
@@ -297,7 +336,8 @@ pub unsafe extern "C" fn mmap_ffi_map_path(
 
 /// Opens the POSIX shared-memory object `name` (`name_len` bytes) with `open_flags` and, when
 /// created, permission bits `mode`; grows it to `grow_to` bytes if it is smaller (0: never),
-/// maps it as [`mmap_ffi_map_fd`] does, and closes the descriptor.
+/// maps it as [`mmap_ffi_map_fd`] does, and closes the descriptor. A failure after the open
+/// removes an object this call created and puts a grown one's size back.
 ///
 /// # Safety
 /// `name` must be null or point to `name_len` readable bytes; `out` as for
@@ -567,9 +607,10 @@ pub unsafe extern "C" fn mmap_ffi_residency(
 /// Starts resizing the live mapping at `address` to `new_length` bytes and writes the new
 /// mapping's address, length and id as a map call does. Everything that can fail happens here,
 /// with the old mapping untouched; a failure after growing the file puts its size back.
-/// `source` (`SOURCE_*`) and `name` say where the pages come from: a file or shared-memory
-/// object is reopened to check (and grow to `grow_to` bytes if that is larger; 0: never) its
-/// size.
+/// `source` (`SOURCE_*`) and `name` or `fd` say where the pages come from: a file (by path, or
+/// by a descriptor of the caller's, open for writing if it is to grow) or a shared-memory object
+/// (by name) is checked to be still the one mapped, and grown to `grow_to` bytes if that is
+/// larger (0: never); its size must hold the new length.
 ///
 /// A shared file or shared-memory mapping is mapped anew and is complete: release the old one
 /// as usual. For any other (private, or anonymous) the status is 0 and `out[OUT_COUNT]` is 1:
@@ -586,6 +627,7 @@ pub unsafe extern "C" fn mmap_ffi_resize(
     source: u32,
     name: *const u8,
     name_len: usize,
+    fd: i32,
     grow_to: u64,
     out: *mut f64,
     out_len: usize,
@@ -600,6 +642,7 @@ pub unsafe extern "C" fn mmap_ffi_resize(
         let source = match (source, name.as_deref()) {
             (SOURCE_ANONYMOUS, _) => mapping::Source::Anonymous,
             (SOURCE_FILE, Some(path)) => mapping::Source::File(path),
+            (SOURCE_DESCRIPTOR, _) if fd >= 0 => mapping::Source::Descriptor(fd),
             (SOURCE_SHM, Some(name)) => mapping::Source::SharedMemory(name),
             _ => {
                 return report(

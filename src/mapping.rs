@@ -6,7 +6,7 @@
 //! operation that runs off the caller's thread ([`sync`]) holds the range while it runs.
 
 use std::ffi::CStr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::LazyLock;
 
 use crate::os::{self, OpenOptions, OsError};
@@ -129,8 +129,11 @@ pub fn map_fd(fd: RawFd, request: Request) -> Outcome<Mapped> {
 /// the file for 0. Refuses a range that reaches past the end (touching it raises SIGBUS).
 fn fitted_length(request: Request, file_size: u64) -> Outcome<usize> {
     let refuse = |status| Failure::Refused { status, file_size };
+    if request.offset > file_size {
+        return Err(refuse(status::PAST_END_OF_FILE));
+    }
     if request.length == 0 {
-        if request.offset >= file_size {
+        if request.offset == file_size {
             return Err(refuse(status::EMPTY_FILE));
         }
         let rest = file_size - request.offset;
@@ -226,38 +229,96 @@ fn grow(fd: &OwnedFd, size: u64) -> Outcome<Option<u64>> {
     Ok(None)
 }
 
-/// Opens a file or shared-memory object with `open`, grows it to `grow_to` bytes if that is
-/// larger (0: never; needs `write`), maps it, and closes the descriptor.
-fn map_opened(
-    open: impl FnOnce() -> os::OsResult<OwnedFd>,
-    request: Request,
-    write: bool,
-    grow_to: u64,
-) -> Outcome<Mapped> {
-    check_request(&request)?;
-    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !write) {
-        return Err(Failure::refused(status::INVALID_ARGUMENT));
+/// Grows the regular file (or shared-memory object) behind `fd` to `grow_to` bytes if that is
+/// larger (0: never), maps it, and puts the size back if the mapping fails.
+fn grow_and_map(fd: &OwnedFd, request: Request, grow_to: u64) -> Outcome<Mapped> {
+    let grown_from = if grow_to > 0 {
+        grow(fd, grow_to)?
+    } else {
+        None
+    };
+    let mapped = map_fd(fd.as_raw_fd(), request);
+    if mapped.is_err()
+        && let Some(size) = grown_from
+    {
+        // Best effort: the call is failing anyway.
+        let _ = os::ftruncate(fd, size);
     }
-    let fd = open()?;
-    if grow_to > 0 {
-        grow(&fd, grow_to)?;
-    }
-    map_fd(fd.as_raw_fd(), request)
+    mapped
 }
 
-/// Opens `path`, grows it to `grow_to` bytes if that is larger than the file (0: never), maps
-/// it, and closes the descriptor.
+/// Maps the regular file open as `fd` (a descriptor the caller opened by name, through its
+/// runtime's own file API and sandbox), growing it to `grow_to` bytes first if that is larger (0:
+/// never); a failure puts the size back. Anything but a regular file is refused (`NOT_A_FILE`):
+/// a FIFO or device named by a path is not what a file mapping means, and its size is unknown.
+pub fn map_file(fd: RawFd, request: Request, grow_to: u64) -> Outcome<Mapped> {
+    check_request(&request)?;
+    if request.flags & os::MAP_ANONYMOUS != 0 {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    if !os::fstat(fd)?.regular {
+        return Err(Failure::refused(status::NOT_A_FILE));
+    }
+    // SAFETY: the descriptor is the caller's; ManuallyDrop keeps it open after this call.
+    let borrowed = std::mem::ManuallyDrop::new(unsafe { OwnedFd::from_raw_fd(fd) });
+    grow_and_map(&borrowed, request, grow_to)
+}
+
+/// Opens a file or shared-memory object with `open`, grows it to `grow_to` bytes if that is
+/// larger (0: never; needs `write`), maps it, and closes the descriptor. A failure after the
+/// open leaves nothing behind: the size is put back, and what this call created is removed
+/// with `remove`.
+fn map_opened(
+    open: impl Fn(OpenOptions) -> os::OsResult<OwnedFd>,
+    remove: impl FnOnce() -> os::OsResult<()>,
+    options: OpenOptions,
+    request: Request,
+    grow_to: u64,
+    regular_only: bool,
+) -> Outcome<Mapped> {
+    check_request(&request)?;
+    if request.flags & os::MAP_ANONYMOUS != 0 || (grow_to > 0 && !options.write) {
+        return Err(Failure::refused(status::INVALID_ARGUMENT));
+    }
+    let (fd, created) = os::open_tracking_creation(open, options)?;
+    let mapped = (|| {
+        if regular_only && !os::fstat(fd.as_raw_fd())?.regular {
+            return Err(Failure::refused(status::NOT_A_FILE));
+        }
+        grow_and_map(&fd, request, grow_to)
+    })();
+    // An empty file or object with nothing to map is not a failure to undo: the caller may
+    // take it as an empty mapping (and asked to create it).
+    let empty =
+        matches!(mapped, Err(Failure::Refused { status, .. }) if status == status::EMPTY_FILE);
+    if mapped.is_err() && created && !empty {
+        let _ = remove(); // best effort: the call is failing anyway
+    }
+    mapped
+}
+
+/// Opens `path` (never blocking: a FIFO opens at once, and is refused as not a regular file),
+/// grows it to `grow_to` bytes if that is larger than the file (0: never), maps it, and closes
+/// the descriptor. A failure removes a file this call created and puts a grown one back.
 pub fn map_path(
     path: &CStr,
     request: Request,
     options: OpenOptions,
     grow_to: u64,
 ) -> Outcome<Mapped> {
-    map_opened(|| os::open(path, options), request, options.write, grow_to)
+    map_opened(
+        |options| os::open(path, options),
+        || os::unlink(path),
+        options,
+        request,
+        grow_to,
+        true,
+    )
 }
 
 /// Opens (or creates) the shared-memory object `name`, grows it to `grow_to` bytes if that is
-/// larger (0: never), maps it, and closes the descriptor.
+/// larger (0: never), maps it, and closes the descriptor. A failure removes an object this call
+/// created and puts a grown one back.
 pub fn map_shm(
     name: &CStr,
     request: Request,
@@ -265,10 +326,12 @@ pub fn map_shm(
     grow_to: u64,
 ) -> Outcome<Mapped> {
     map_opened(
-        || os::shm_open(name, options),
+        |options| os::shm_open(name, options),
+        || os::shm_unlink(name),
+        options,
         request,
-        options.write,
         grow_to,
+        false,
     )
 }
 
@@ -472,7 +535,10 @@ pub fn residency(
 #[derive(Clone, Copy, Debug)]
 pub enum Source<'a> {
     Anonymous,
+    /// A file by path (opened here).
     File(&'a CStr),
+    /// A file the caller opened (through its runtime's sandbox), by descriptor.
+    Descriptor(RawFd),
     SharedMemory(&'a CStr),
 }
 
@@ -517,6 +583,8 @@ fn fit_source(
     let fd = match source {
         Source::Anonymous => return Ok(None),
         Source::File(path) => os::open(path, options)?,
+        // The caller keeps its descriptor; this one closes only the duplicate.
+        Source::Descriptor(fd) => os::duplicate(fd)?,
         Source::SharedMemory(name) => os::shm_open(name, options)?,
     };
     if let Some(identity) = identity

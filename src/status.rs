@@ -32,6 +32,9 @@ pub const DEVICE_CANNOT_GROW: i32 = -11;
 /// The library already holds as many mappings as it allows (three quarters of the kernel's
 /// per-process limit); described as `ENOMEM`, as the kernel would.
 pub const MAPPING_LIMIT: i32 = -12;
+/// Something that is not a regular file (a FIFO, a device, a directory) was to be mapped by
+/// name or grown: only regular files (and shared-memory objects) can be, safely.
+pub const NOT_A_FILE: i32 = -13;
 
 /// The library-defined statuses: code, name and message.
 const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
@@ -87,6 +90,11 @@ const LIBRARY_STATUSES: &[(i32, &str, &str)] = &[
         "a shared anonymous mapping cannot grow",
     ),
     (MAPPING_LIMIT, "ENOMEM", "too many live mappings"),
+    (
+        NOT_A_FILE,
+        "ERR_MMAP_NOT_A_FILE",
+        "not a regular file (a FIFO, a device or a directory)",
+    ),
 ];
 
 /// Every status by a name the TypeScript side branches on (`STATUS_NOT_LIVE`, ...), so no code
@@ -106,6 +114,7 @@ pub fn constants() -> Vec<(&'static str, i64)> {
         ("STATUS_SOURCE_REPLACED", SOURCE_REPLACED.into()),
         ("STATUS_DEVICE_CANNOT_GROW", DEVICE_CANNOT_GROW.into()),
         ("STATUS_MAPPING_LIMIT", MAPPING_LIMIT.into()),
+        ("STATUS_NOT_A_FILE", NOT_A_FILE.into()),
         ("ERRNO_ENOMEM", libc::ENOMEM.into()),
         ("ERRNO_ENOSYS", libc::ENOSYS.into()),
     ]
@@ -130,10 +139,12 @@ pub enum Syscall {
     Mprotect,
     Mincore,
     Mremap,
+    Unlink,
+    Fcntl,
 }
 
 impl Syscall {
-    const ALL: [Syscall; 15] = [
+    const ALL: [Syscall; 17] = [
         Syscall::None,
         Syscall::Open,
         Syscall::Fstat,
@@ -149,6 +160,8 @@ impl Syscall {
         Syscall::Mprotect,
         Syscall::Mincore,
         Syscall::Mremap,
+        Syscall::Unlink,
+        Syscall::Fcntl,
     ];
 
     /// The C name of the system call.
@@ -169,6 +182,8 @@ impl Syscall {
             Syscall::Mprotect => "mprotect",
             Syscall::Mincore => "mincore",
             Syscall::Mremap => "mremap",
+            Syscall::Unlink => "unlink",
+            Syscall::Fcntl => "fcntl",
         }
     }
 

@@ -611,6 +611,7 @@ fn resize(
             source,
             name.as_ptr(),
             name.len(),
+            -1,
             grow_to,
             moved.as_mut_ptr(),
             OUT_SLOTS,
@@ -745,8 +746,29 @@ fn resize_refuses_a_file_replaced_under_its_name() {
 #[test]
 fn resize_refuses_to_grow_a_device_mapping() {
     // Shared pages of /dev/zero past the mapped length raise SIGBUS; a device's size is unknown.
+    // By name a device is refused (NOT_A_FILE); by descriptor it maps.
     let name = b"/dev/zero";
-    let (status, out) = map_path(name, 4096, RW, libc::MAP_SHARED, 0, OPEN_WRITE, 0);
+    let (by_name, _) = map_path(name, 4096, RW, libc::MAP_SHARED, 0, OPEN_WRITE, 0);
+    assert_eq!(by_name, status::NOT_A_FILE);
+    let device = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/zero")
+        .unwrap();
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the buffer is valid for its length.
+    let status = unsafe {
+        use std::os::fd::AsRawFd;
+        mmap_ffi_map_fd(
+            4096,
+            RW,
+            libc::MAP_SHARED,
+            device.as_raw_fd(),
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
     assert_eq!(status, 0);
     let (refused, _) = resize(&out, 4 * 4096, SOURCE_FILE, name, 0);
     assert_eq!(refused, status::DEVICE_CANNOT_GROW);
@@ -830,5 +852,150 @@ fn every_descriptor_opened_is_close_on_exec() {
     assert!(close_on_exec(&fd), "shm_open is not O_CLOEXEC");
     drop(fd);
     os::shm_unlink(&name).unwrap();
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_fifo_by_name_is_refused_without_blocking() {
+    let path = std::env::temp_dir().join(format!("mmap_ffi_fifo_{}", std::process::id()));
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let name = path.as_os_str().as_encoded_bytes();
+    // Without O_NONBLOCK, opening a FIFO nobody writes to would wait forever.
+    let (status, _) = map_path(name, 4096, libc::PROT_READ, libc::MAP_SHARED, 0, 0, 0);
+    assert_eq!(status, status::NOT_A_FILE);
+    let (status, _) = map_path(name, 4096, RW, libc::MAP_SHARED, 0, OPEN_WRITE, 4096);
+    assert_eq!(status, status::NOT_A_FILE);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_failed_map_by_name_removes_the_file_it_created() {
+    let path = std::env::temp_dir().join(format!("mmap_ffi_created_{}", std::process::id()));
+    let name = path.as_os_str().as_encoded_bytes();
+    // MAP_PRIVATE | MAP_SHARED fails in mmap itself, after the open created the file.
+    let (status, _) = map_path(
+        name,
+        4096,
+        RW,
+        libc::MAP_SHARED | libc::MAP_NORESERVE,
+        1 << 62,
+        OPEN_WRITE | OPEN_CREATE,
+        4096,
+    );
+    assert_ne!(status, 0);
+    assert!(!path.exists(), "the file the call created is gone");
+    let existing = file_with("kept", &[1u8; 10]);
+    let kept = existing.as_os_str().as_encoded_bytes();
+    let (status, _) = map_path(
+        kept,
+        4096,
+        RW,
+        libc::MAP_SHARED,
+        1 << 62,
+        OPEN_WRITE | OPEN_CREATE,
+        4096,
+    );
+    assert_ne!(status, 0);
+    assert_eq!(
+        std::fs::read(&existing).unwrap(),
+        [1u8; 10],
+        "an existing file is kept as it was"
+    );
+    std::fs::remove_file(existing).unwrap();
+}
+
+#[test]
+fn an_offset_past_the_end_of_the_file_is_refused() {
+    let path = file_with("past", &[3u8; 100]);
+    let name = path.as_os_str().as_encoded_bytes();
+    let (at_end, _) = map_path(name, 0, libc::PROT_READ, libc::MAP_SHARED, 100, 0, 0);
+    assert_eq!(at_end, status::EMPTY_FILE, "at the end: nothing to map");
+    let (past, out) = map_path(name, 0, libc::PROT_READ, libc::MAP_SHARED, 4096, 0, 0);
+    assert_eq!(past, status::PAST_END_OF_FILE);
+    assert_eq!(out[OUT_FILE_SIZE], 100.0);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn map_file_maps_a_callers_descriptor_and_grows_it() {
+    use std::os::fd::AsRawFd;
+    let path = file_with("map-file", &[4u8; 100]);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    let mut out = [0.0; OUT_SLOTS];
+    // SAFETY: the buffer is valid for its length.
+    let status = unsafe {
+        mmap_ffi_map_file(
+            file.as_raw_fd(),
+            8192,
+            RW,
+            libc::MAP_SHARED,
+            0,
+            8192,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    assert_eq!(view(&out)[99], 4);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192);
+    assert_eq!(unmap(&out), 0);
+    // A resize by the same descriptor grows it again.
+    let (status, again) = map_path(
+        path.as_os_str().as_encoded_bytes(),
+        0,
+        RW,
+        libc::MAP_SHARED,
+        0,
+        OPEN_WRITE,
+        0,
+    );
+    assert_eq!(status, 0);
+    let mut moved = [0.0; OUT_SLOTS];
+    // SAFETY: the buffers are valid for their lengths.
+    let status = unsafe {
+        mmap_ffi_resize(
+            again[OUT_ADDRESS] as usize,
+            again[OUT_ID] as u64,
+            3 * 4096,
+            SOURCE_DESCRIPTOR,
+            std::ptr::null(),
+            0,
+            file.as_raw_fd(),
+            3 * 4096,
+            moved.as_mut_ptr(),
+            OUT_SLOTS,
+        )
+    };
+    assert_eq!(status, 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 3 * 4096);
+    assert_eq!(unmap(&again), 0);
+    assert_eq!(unmap(&moved), 0);
+    // A FIFO's descriptor is not a regular file.
+    let fifo = std::env::temp_dir().join(format!("mmap_ffi_fifo2_{}", std::process::id()));
+    let c_fifo = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string; O_NONBLOCK so the open returns at once.
+    unsafe {
+        assert_eq!(libc::mkfifo(c_fifo.as_ptr(), 0o600), 0);
+        let fd = libc::open(c_fifo.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK);
+        let status = mmap_ffi_map_file(
+            fd,
+            4096,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            0,
+            0,
+            out.as_mut_ptr(),
+            OUT_SLOTS,
+        );
+        assert_eq!(status, status::NOT_A_FILE);
+        libc::close(fd);
+    }
+    std::fs::remove_file(fifo).unwrap();
     std::fs::remove_file(path).unwrap();
 }

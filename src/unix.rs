@@ -44,7 +44,9 @@ pub struct OpenOptions {
 
 impl OpenOptions {
     fn flags(self) -> libc::c_int {
-        let mut flags = libc::O_CLOEXEC;
+        // O_NONBLOCK: opening a FIFO (or a device that waits) never blocks; a regular file or
+        // shared-memory object ignores it.
+        let mut flags = libc::O_CLOEXEC | libc::O_NONBLOCK;
         flags |= if self.write {
             libc::O_RDWR
         } else {
@@ -81,6 +83,54 @@ pub fn shm_open(name: &CStr, options: OpenOptions) -> OsResult<OwnedFd> {
     let fd =
         unsafe { libc::shm_open(name.as_ptr(), options.flags(), options.mode as libc::mode_t) };
     owned(fd, Syscall::ShmOpen)
+}
+
+/// Opens with `open` (a file or shared-memory object) and says whether this call created it, so
+/// a later failure can remove it: with `create` but not `exclusive`, it first tries to create it
+/// exclusively, and opens the existing one if that says it exists.
+pub fn open_tracking_creation(
+    open: impl Fn(OpenOptions) -> OsResult<OwnedFd>,
+    options: OpenOptions,
+) -> OsResult<(OwnedFd, bool)> {
+    if !options.create || options.exclusive {
+        return open(options).map(|fd| (fd, options.create));
+    }
+    // Twice at most: the file may be removed between the two opens by another process.
+    for _ in 0..2 {
+        match open(OpenOptions {
+            exclusive: true,
+            ..options
+        }) {
+            Ok(fd) => return Ok((fd, true)),
+            Err(error) if error.errno != libc::EEXIST => return Err(error),
+            Err(_) => {}
+        }
+        match open(OpenOptions {
+            create: false,
+            ..options
+        }) {
+            Ok(fd) => return Ok((fd, false)),
+            Err(error) if error.errno != libc::ENOENT => return Err(error),
+            Err(_) => {}
+        }
+    }
+    open(options).map(|fd| (fd, false))
+}
+
+/// A close-on-exec duplicate of a descriptor the caller keeps.
+pub fn duplicate(fd: RawFd) -> OsResult<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC only reads `fd` (a bad one fails with EBADF) and makes a new one.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    owned(copy, Syscall::Fcntl)
+}
+
+/// Removes a file's name (to undo creating it).
+pub fn unlink(path: &CStr) -> OsResult<()> {
+    // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
+    if unsafe { libc::unlink(path.as_ptr()) } != 0 {
+        return Err(last_error(Syscall::Unlink));
+    }
+    Ok(())
 }
 
 /// Removes a POSIX shared-memory object's name.
