@@ -13,7 +13,7 @@
  * ```ts
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { open } from "./mod.ts";
+ * import { open } from "@mmap/mmap";
  *
  * const path = join(tmpdir(), `mod-example-${process.pid}.txt`);
  * {

@@ -62,6 +62,5 @@ export function load(): Native {
     // Bun pins a buffer while a built-in uses it: it cannot be detached, nor freed, meanwhile.
     builtinsKeepMemory: true,
     wrap: (address, length, id) => ffi.toArrayBuffer(address, 0, length, id, deallocator),
-    checkPathAccess: () => {},
   };
 }

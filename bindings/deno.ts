@@ -16,33 +16,36 @@ export function detect(): boolean {
   return typeof (globalThis as { Deno?: { dlopen?: unknown } }).Deno?.dlopen === "function";
 }
 
-function envOverride(): string | undefined {
-  const variable = "MMAP_FFI_LIB";
-  const state = Deno.permissions.querySync({ name: "env", variable }).state;
-  return state === "granted" ? Deno.env.get(variable) : undefined;
-}
+const VARIABLE = "MMAP_FFI_LIB";
 
-function checkPathAccess(path: string, write: boolean): void {
-  const needed = write ? (["read", "write"] as const) : (["read"] as const);
-  for (const name of needed) {
-    if (Deno.permissions.querySync({ name, path }).state !== "granted") {
-      throw new Deno.errors.NotCapable(
-        `Requires ${name} access to "${path}", run again with the --allow-${name} flag`,
-      );
-    }
-  }
+/** MMAP_FFI_LIB where Deno lets the program read it (`--allow-env`); never prompts. */
+function envOverride(): { path: string | undefined; readable: boolean } {
+  const readable = Deno.permissions.querySync({ name: "env", variable: VARIABLE }).state ===
+    "granted";
+  return { path: readable ? Deno.env.get(VARIABLE) : undefined, readable };
 }
 
 /** Opens the native library in Deno. */
 export function load(): Native {
-  const path = libraryPath(Deno.build.os, envOverride());
+  const override = envOverride();
+  const path = libraryPath(Deno.build.os, override.path);
+  // Asked first, so the error names the flag (and Deno never prompts for it).
+  if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `mmap: loading the native library ${path} needs FFI access: run Deno with --allow-ffi ` +
+        `(or --allow-ffi=${path})`,
+    );
+  }
   let library: Deno.DynamicLibrary<typeof symbols>;
   let wrap: Native["wrap"];
   try {
     library = Deno.dlopen(path, symbols);
     wrap = nodeApiWrap(process.dlopen, path);
   } catch (cause) {
-    throw libraryMissing(path, cause);
+    const note = override.readable
+      ? ""
+      : ` (MMAP_FFI_LIB, if set, was not read: that needs --allow-env=${VARIABLE}.)`;
+    throw libraryMissing(path, cause, note);
   }
   return {
     runtimeName: `Deno ${Deno.version.deno}`,
@@ -57,6 +60,5 @@ export function load(): Native {
     // Deno's operations keep the buffer's backing store while they run (tests/lifetime).
     builtinsKeepMemory: true,
     wrap,
-    checkPathAccess,
   };
 }

@@ -30,11 +30,6 @@ export interface Native {
    * transfer and pending operation let go of it.
    */
   wrap(address: number, length: number, id: number): ArrayBuffer;
-  /**
-   * Throws the runtime's permission error unless the program may read (and, with `write`,
-   * write) `path`. A no-op where the runtime has no permissions.
-   */
-  checkPathAccess(path: string, write: boolean): void;
 }
 
 /** A runtime's loader: `detect()` says whether it is the runtime running, `load()` opens it. */
@@ -57,13 +52,16 @@ export function libraryPath(os: string, override: string | undefined): string {
   return decodeURIComponent(url.pathname);
 }
 
-/** The error thrown when the library cannot be loaded, saying how to build it. */
-export function libraryMissing(path: string, cause: unknown): Error {
+/**
+ * The error thrown when the library cannot be loaded, saying how to build it; `note` adds what
+ * the loader knows (an environment variable it could not read).
+ */
+export function libraryMissing(path: string, cause: unknown, note = ""): Error {
   const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
   return new Error(
     `mmap: cannot load the native library at ${path}. Build it with ` +
       `\`cargo build --release\` in ${root} (or \`deno task build\`), or set MMAP_FFI_LIB ` +
-      `to the library's path.`,
+      `to the library's path.${note}`,
     { cause },
   );
 }

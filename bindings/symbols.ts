@@ -60,6 +60,20 @@ export const symbols = {
     ],
     result: "i32", // int32_t status
   },
+  /** `int32_t mmap_ffi_map_file(int32_t fd, size_t length, int32_t prot, int32_t flags, uint64_t offset, uint64_t grow_to, double *out, size_t out_len)` */
+  mmap_ffi_map_file: {
+    parameters: [
+      "i32", // int32_t fd: a regular file the caller opened (anything else: NOT_A_FILE)
+      "usize", // size_t length: 0 maps to the end of the file
+      "i32", // int32_t prot
+      "i32", // int32_t flags
+      "u64", // uint64_t offset
+      "u64", // uint64_t grow_to: grow a shorter file to this size first (0: never)
+      "buffer", // double *out
+      "usize", // size_t out_len
+    ],
+    result: "i32", // int32_t status
+  },
   /** `int32_t mmap_ffi_map_path(const uint8_t *path, size_t path_len, size_t length, int32_t prot, int32_t flags, uint64_t offset, uint32_t open_flags, uint64_t grow_to, double *out, size_t out_len)` */
   mmap_ffi_map_path: {
     parameters: [
@@ -192,15 +206,16 @@ export const symbols = {
     ],
     result: "i32", // int32_t status
   },
-  /** `int32_t mmap_ffi_resize(size_t address, uint64_t id, size_t new_length, uint32_t source, const uint8_t *name, size_t name_len, uint64_t grow_to, double *out, size_t out_len)` */
+  /** `int32_t mmap_ffi_resize(size_t address, uint64_t id, size_t new_length, uint32_t source, const uint8_t *name, size_t name_len, int32_t fd, uint64_t grow_to, double *out, size_t out_len)` */
   mmap_ffi_resize: {
     parameters: [
       "usize", // size_t address
       "u64", // uint64_t id
       "usize", // size_t new_length
-      "u32", // uint32_t source: SOURCE_ANONYMOUS, SOURCE_FILE or SOURCE_SHM
-      "buffer", // const uint8_t *name: the file path or shm name (NULL for anonymous)
+      "u32", // uint32_t source: SOURCE_ANONYMOUS, SOURCE_FILE, SOURCE_DESCRIPTOR or SOURCE_SHM
+      "buffer", // const uint8_t *name: the file path or shm name (NULL otherwise)
       "usize", // size_t name_len
+      "i32", // int32_t fd: the file, for SOURCE_DESCRIPTOR (writable if it is to grow)
       "u64", // uint64_t grow_to: grow the source to this size first (0: never)
       "buffer", // double *out: the new address, length and id; OUT_COUNT 1: call mmap_ffi_move
       "usize", // size_t out_len

@@ -33,7 +33,7 @@ export interface AnonymousOptions {
  *
  * @example
  * ```ts
- * import { anonymous } from "./mod.ts";
+ * import { anonymous } from "@mmap/mmap";
  *
  * using scratch = anonymous(1 << 20);
  * scratch.fill(7);

@@ -76,7 +76,7 @@ export const MAP_POPULATE: number | undefined = optional("MAP_POPULATE");
  *
  * @example
  * ```ts
- * import { ADVICE } from "./mod.ts";
+ * import { ADVICE } from "@mmap/mmap";
  *
  * console.log("hugepage" in ADVICE ? "transparent huge pages available" : "no THP advice");
  * ```
@@ -112,6 +112,7 @@ export const abi = {
   SOURCE_ANONYMOUS: constant("SOURCE_ANONYMOUS"),
   SOURCE_FILE: constant("SOURCE_FILE"),
   SOURCE_SHM: constant("SOURCE_SHM"),
+  SOURCE_DESCRIPTOR: constant("SOURCE_DESCRIPTOR"),
   OPEN_WRITE: constant("OPEN_WRITE"),
   OPEN_CREATE: constant("OPEN_CREATE"),
   OPEN_EXCLUSIVE: constant("OPEN_EXCLUSIVE"),
@@ -123,6 +124,7 @@ export const abi = {
   STATUS_SIZE_UNKNOWN: constant("STATUS_SIZE_UNKNOWN"),
   STATUS_CANNOT_GROW: constant("STATUS_CANNOT_GROW"),
   STATUS_MAPPING_LIMIT: constant("STATUS_MAPPING_LIMIT"),
+  STATUS_NOT_A_FILE: constant("STATUS_NOT_A_FILE"),
   ERRNO_ENOMEM: constant("ERRNO_ENOMEM"),
   /** How many mappings the library keeps at most (see `src/mapping.rs`). */
   MAPPING_LIMIT: constant("MAPPING_LIMIT"),

@@ -17,8 +17,9 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "./constants.ts";
-import { MmapError } from "./errors.ts";
+import { argumentError, invalidValue, MmapError, rangeError, typeError } from "./errors.ts";
 import { bufferOver, canFreeze, detach, letGo } from "./lifetime.ts";
+import { withFile } from "./file.ts";
 import * as call from "./native_call.ts";
 import type { Live, Mapped, MapRequest } from "./native_call.ts";
 import { type Bag, flag, optionBag, type Range, range } from "./options.ts";
@@ -67,7 +68,7 @@ const issued = new WeakSet<Token>();
  *
  * @example
  * ```ts
- * import { immutableBuffers } from "./mod.ts";
+ * import { immutableBuffers } from "@mmap/mmap";
  *
  * console.log(immutableBuffers ? "writes to 'r' mappings throw" : "'r' mappings are private");
  * ```
@@ -122,7 +123,7 @@ const MLOCK_HINT = "the locked-memory limit (RLIMIT_MEMLOCK) may be too low: see
  * import { writeFileSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { open } from "./mod.ts";
+ * import { open } from "@mmap/mmap";
  *
  * const path = join(tmpdir(), `mapping-example-${process.pid}.txt`);
  * writeFileSync(path, "hello");
@@ -164,7 +165,9 @@ export class Mapping extends Uint8Array {
   /** @internal Use `open()`, `mmap()` and friends; a Mapping is only made by the library. */
   constructor(buffer: ArrayBuffer, token: Token) {
     if (!issued.delete(token)) {
-      throw new TypeError(
+      throw argumentError(
+        "type",
+        "ERR_MMAP_ILLEGAL_CONSTRUCTOR",
         "mmap: a Mapping cannot be constructed directly; call open(), anonymous(), " +
           "shm.open() or mmap(), or copy the bytes into a plain Uint8Array",
       );
@@ -287,7 +290,7 @@ export class Mapping extends Uint8Array {
       count = length === undefined ? Math.max(0, this.length - start) : byteCount(length, "length");
       mode = flags === undefined ? MS_SYNC : syncFlags(flags);
       if (start + count > this.length) {
-        throw new RangeError(
+        throw rangeError(
           `mmap: sync range [${start}, ${
             start + count
           }) lies outside the buffer [0, ${this.length})`,
@@ -339,15 +342,15 @@ export class Mapping extends Uint8Array {
   advise(advice: string | number, where?: Range): boolean {
     const value = typeof advice === "string" ? ADVICE[advice] : advice;
     if (typeof advice !== "string" && typeof advice !== "number") {
-      throw new TypeError(`mmap: advice must be a name or an MADV_* value, got ${show(advice)}`);
+      throw typeError(`mmap: advice must be a name or an MADV_* value, got ${show(advice)}`);
     }
     if (value === undefined || !Object.values(ADVICE).includes(value)) {
-      throw new RangeError(
+      throw rangeError(
         `mmap: unknown advice ${show(advice)}; this OS offers ${Object.keys(ADVICE).join(", ")}`,
       );
     }
     if (value === ADVICE.populate_write && (this.#protection & PROT_WRITE) === 0) {
-      throw new RangeError(
+      throw rangeError(
         'mmap: advice "populate_write" needs a writable mapping; use "populate_read" to ' +
           "read the pages in",
       );
@@ -411,7 +414,7 @@ export class Mapping extends Uint8Array {
       ? PROTECTION_NAMES[protection]
       : checkProtection(protection);
     if (prot === undefined) {
-      throw new RangeError(
+      throw rangeError(
         `mmap: protection must be "none", "r", "rw", "rx", "rwx" or PROT_* bits, got ` +
           show(protection),
       );
@@ -456,10 +459,10 @@ export class Mapping extends Uint8Array {
    */
   resize(newLength: number): this {
     const length = byteCount(newLength, "newLength");
-    if (length === 0) throw new RangeError("mmap: cannot resize to 0 bytes; call unmap() instead");
+    if (length === 0) throw rangeError("mmap: cannot resize to 0 bytes; call unmap() instead");
     const origin = this.#origin;
     if (origin.kind === "fd") {
-      throw new TypeError(
+      throw invalidValue(
         "mmap: a mapping of a caller's descriptor cannot be resized; map the file by " +
           "name with open() to resize it",
       );
@@ -472,12 +475,19 @@ export class Mapping extends Uint8Array {
     // The new mapping keeps any protection set since with protect().
     const kept: Origin = { ...origin, protection: this.#protection };
     if (live.id === 0) return this.#mapAgain(kept, length, growTo);
-    const source = { kind: origin.kind, path: origin.path };
-    const { mapped, moves } = call.resize(live, length, source, growTo, {
-      path: origin.path ?? undefined,
-      offset: origin.offset,
-      length,
-    });
+    const context = { path: origin.path ?? undefined, offset: origin.offset, length, resize: true };
+    const kind = origin.kind;
+    // A file is opened through the runtime (its sandbox applies); writable to grow it, or to map
+    // it shared and writable again.
+    const writeFile = growTo > 0 || (this.shared && (this.#protection & PROT_WRITE) !== 0);
+    const { mapped, moves } = kind === "file"
+      ? withFile(
+        origin.path!,
+        writeFile,
+        false,
+        ({ fd }) => call.resize(live, length, { kind, path: origin.path, fd }, growTo, context),
+      )
+      : call.resize(live, length, { kind, path: origin.path }, growTo, context);
     let next: this;
     try {
       next = createMapping(Kind, mapped, kept, this.#immutable);
@@ -498,6 +508,8 @@ export class Mapping extends Uint8Array {
   /** Resizes an empty mapping: nothing to keep, so map its source afresh. */
   #mapAgain(origin: Origin, length: number, growTo: number): this {
     const Kind = this.constructor as MappingClass<this>;
+    // Growing the file needs it open for writing, even if protect() took PROT_WRITE away.
+    const write = growTo > 0 || ((origin.protection & PROT_WRITE) !== 0 && this.shared);
     const request: MapRequest = {
       kind: origin.kind,
       path: origin.path,
@@ -505,13 +517,13 @@ export class Mapping extends Uint8Array {
       flags: origin.flags,
       offset: origin.offset,
       length,
-      // Growing the file needs it open for writing, even if protect() took PROT_WRITE away.
-      openFlags: growTo > 0 || ((origin.protection & PROT_WRITE) !== 0 && this.shared)
-        ? abi.OPEN_WRITE
-        : 0,
+      openFlags: write ? abi.OPEN_WRITE : 0,
       growTo,
     };
-    const next = createMapping(Kind, call.map(request), origin, this.#immutable);
+    const mapped = origin.kind === "file"
+      ? withFile(origin.path!, write, false, ({ fd }) => call.map({ ...request, fd }))
+      : call.map(request);
+    const next = createMapping(Kind, mapped, origin, this.#immutable);
     this.#live = null;
     return next;
   }
@@ -573,7 +585,7 @@ export function createMapping<M extends Mapping>(
  *
  * @example
  * ```ts
- * import { shm } from "./mod.ts";
+ * import { shm } from "@mmap/mmap";
  *
  * using region = shm.open("/jsdoc-example", 4096);
  * console.log(region.name); // "/jsdoc-example"

@@ -54,9 +54,12 @@ function mapped(): Mapped {
 
 /** What to map, and how to open it. */
 export interface MapRequest {
-  /** A file by path, a shared-memory object by name, a caller's descriptor, or no file. */
+  /**
+   * A file opened by name (`fd`, a regular file), a shared-memory object by name, a caller's
+   * descriptor (`fd`, anything mappable), or no file.
+   */
   readonly kind: "file" | "shm" | "fd" | "anonymous";
-  /** The file path or shared-memory name (for `file` and `shm`). */
+  /** The file path or shared-memory name (for `file` and `shm`), for messages and `shm_open`. */
   readonly path: string | null;
   /** The `PROT_*` bits to map with. */
   readonly protection: number;
@@ -72,7 +75,7 @@ export interface MapRequest {
   readonly growTo?: number;
   /** Permission bits of a shared-memory object created. */
   readonly permissions?: number;
-  /** The caller's descriptor (`fd`). */
+  /** The descriptor (`file`: the one opened by name; `fd`: the caller's). */
   readonly fd?: number;
   /** Give an empty mapping for an empty file (or an offset at its end) instead of an error. */
   readonly emptyIsFine?: boolean;
@@ -81,43 +84,41 @@ export interface MapRequest {
 /** Maps what `request` describes; every map call goes through here. */
 export function map(request: MapRequest): Mapped {
   const { kind, protection, flags, offset, length } = request;
+  const fd = request.fd ?? -1;
+  const growTo = request.growTo ?? 0;
   let status: number;
   if (kind === "anonymous" || kind === "fd") {
-    const fd = kind === "fd" ? request.fd ?? -1 : -1;
     status = symbols.mmap_ffi_map_fd(length, protection, flags, fd, offset, out, out.length);
+  } else if (kind === "file") {
+    status = symbols.mmap_ffi_map_file(
+      fd,
+      length,
+      protection,
+      flags,
+      offset,
+      growTo,
+      out,
+      out.length,
+    );
   } else {
     const size = encodeName(request.path ?? "");
-    const openFlags = request.openFlags ?? 0;
-    const growTo = request.growTo ?? 0;
-    status = kind === "shm"
-      ? symbols.mmap_ffi_map_shm(
-        nameBuffer,
-        size,
-        length,
-        protection,
-        flags,
-        offset,
-        openFlags,
-        request.permissions ?? 0o600,
-        growTo,
-        out,
-        out.length,
-      )
-      : symbols.mmap_ffi_map_path(
-        nameBuffer,
-        size,
-        length,
-        protection,
-        flags,
-        offset,
-        openFlags,
-        growTo,
-        out,
-        out.length,
-      );
+    status = symbols.mmap_ffi_map_shm(
+      nameBuffer,
+      size,
+      length,
+      protection,
+      flags,
+      offset,
+      request.openFlags ?? 0,
+      request.permissions ?? 0o600,
+      growTo,
+      out,
+      out.length,
+    );
   }
   if (status === abi.STATUS_EMPTY_FILE && request.emptyIsFine) return EMPTY;
-  check(status, { path: request.path ?? undefined, offset, length });
+  const path = request.path ?? undefined;
+  check(status, { path, fd: kind === "fd" ? fd : undefined, offset, length });
   return mapped();
 }
 
@@ -211,10 +212,13 @@ export function residency(
   return { pages: out[abi.OUT_LENGTH], resident: out[abi.OUT_COUNT] };
 }
 
-/** Where a mapping being resized comes from. */
+/** Where a mapping being resized comes from: a file (opened by name, `fd`), an object, memory. */
 export interface ResizeSource {
   readonly kind: "file" | "shm" | "anonymous";
+  /** The path or shared-memory name. */
   readonly path: string | null;
+  /** The file's descriptor (`file`; open for writing if it is to grow). */
+  readonly fd?: number;
 }
 
 /**
@@ -230,18 +234,20 @@ export function resize(
   context: Omit<FailureContext, "out">,
 ): { mapped: Mapped; moves: boolean } {
   const kind = source.kind === "file"
-    ? abi.SOURCE_FILE
+    ? abi.SOURCE_DESCRIPTOR
     : source.kind === "shm"
     ? abi.SOURCE_SHM
     : abi.SOURCE_ANONYMOUS;
-  const size = source.path === null ? 0 : encodeName(source.path);
+  const named = source.kind === "shm" && source.path !== null;
+  const size = named ? encodeName(source.path!) : 0;
   const status = symbols.mmap_ffi_resize(
     live.address,
     live.id,
     length,
     kind,
-    source.path === null ? null : nameBuffer,
+    named ? nameBuffer : null,
     size,
+    source.fd ?? -1,
     growTo,
     out,
     out.length,

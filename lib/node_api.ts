@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { native } from "../bindings/load.ts";
+import { invalidValue, rangeError, typeError } from "./errors.ts";
 import {
   abi,
   MAP_ANON,
@@ -20,6 +20,7 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "./constants.ts";
+import { withFile } from "./file.ts";
 import * as call from "./native_call.ts";
 import { createMapping, Mapping, type Origin, SharedMemoryMapping } from "./mapping.ts";
 import {
@@ -56,7 +57,7 @@ const SHM_MODE = 0o600;
  * import { closeSync, openSync, writeFileSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import mmap from "./mod.ts";
+ * import mmap from "@mmap/mmap";
  *
  * const path = join(tmpdir(), `node-api-example-${process.pid}.txt`);
  * writeFileSync(path, "node style");
@@ -80,36 +81,35 @@ export function mmap(
   if (typeof fd === "string") {
     const path = fileName(fd);
     if (anonymous) {
-      throw new TypeError("mmap: MAP_ANONYMOUS maps no file; pass -1 as fd, not a file name");
+      throw invalidValue("mmap: MAP_ANONYMOUS maps no file; pass -1 as fd, not a file name");
     }
     const write = (checked.protection & PROT_WRITE) !== 0;
-    native.checkPathAccess(path, write);
     // A length of 0 maps what is there, so a missing file is an error, not an empty new file.
     const create = write && length > 0;
     const origin: Origin = { ...checked.origin, kind: "file", path };
-    const mapped = call.map({
-      ...origin,
-      length,
-      openFlags: (write ? abi.OPEN_WRITE : 0) | (create ? abi.OPEN_CREATE : 0),
-      growTo: create ? start + length : 0,
-    });
+    const mapped = withFile(
+      path,
+      write,
+      create,
+      ({ fd }) => call.map({ ...origin, length, fd, growTo: create ? start + length : 0 }),
+    );
     return createMapping(Mapping, mapped, origin, false);
   }
   if (typeof fd !== "number") {
-    throw new TypeError(
+    throw typeError(
       `mmap: fd must be a file descriptor (number) or a file name (string), got ${show(fd)}`,
     );
   }
   const descriptor = fileDescriptor(fd);
   if (anonymous !== (descriptor === -1)) {
-    throw new RangeError(
+    throw rangeError(
       anonymous
         ? `mmap: MAP_ANONYMOUS needs fd -1, got ${descriptor}`
         : "mmap: fd -1 needs MAP_ANONYMOUS in flags; pass an open file descriptor or a file name",
     );
   }
   if (anonymous && (length === 0 || start !== 0)) {
-    throw new RangeError(
+    throw rangeError(
       "mmap: anonymous memory needs n_bytes greater than 0 and offset 0, " +
         `got n_bytes ${length} and offset ${start}`,
     );
@@ -151,9 +151,10 @@ function checkCall(
 
 /**
  * Creates or opens the POSIX shared-memory object `name` (read/write, mode 0600 when created),
- * grows it to `offset + n_bytes` bytes if smaller, and maps it.
+ * grows it to `offset + n_bytes` bytes if smaller, and maps it. A failed call removes an object
+ * it created.
  *
- * @param n_bytes Bytes to map; 0 maps the whole existing object.
+ * @param n_bytes Bytes to map; 0 maps the whole existing object (which must exist then).
  * @param protection As for {@linkcode mmap}.
  * @param flags `MAP_SHARED` (to share with other processes) or `MAP_PRIVATE`.
  * @param name The object's name, such as `"/my-app"` (the leading `/` is added if missing);
@@ -163,7 +164,7 @@ function checkCall(
  *
  * @example Share a counter between processes
  * ```ts
- * import mmap from "./mod.ts";
+ * import mmap from "@mmap/mmap";
  *
  * const rw = mmap.PROT_READ | mmap.PROT_WRITE;
  * const region = mmap.map_shm(4096, rw, mmap.MAP_SHARED, "/my-app");
@@ -182,14 +183,15 @@ export function map_shm(
   const checked = checkCall(n_bytes, protection, flags, offset);
   const path = shmName(name);
   if ((checked.flags & MAP_ANONYMOUS) !== 0) {
-    throw new TypeError("mmap: map_shm maps a shared-memory object; leave out MAP_ANONYMOUS");
+    throw invalidValue("mmap: map_shm maps a shared-memory object; leave out MAP_ANONYMOUS");
   }
   const origin: Origin = { ...checked.origin, kind: "shm", path };
   const { length, start } = checked;
+  // n_bytes 0 maps the object as it is: a missing one is an error, not an empty new object.
   const mapped = call.map({
     ...origin,
     length,
-    openFlags: abi.OPEN_WRITE | abi.OPEN_CREATE,
+    openFlags: abi.OPEN_WRITE | (length > 0 ? abi.OPEN_CREATE : 0),
     growTo: length > 0 ? start + length : 0,
     permissions: SHM_MODE,
   });

@@ -4,7 +4,6 @@
  * @module
  */
 import {
-  abi,
   MAP_NORESERVE,
   MAP_POPULATE,
   MAP_PRIVATE,
@@ -12,7 +11,7 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from "./constants.ts";
-import { native } from "../bindings/load.ts";
+import { withFile } from "./file.ts";
 import * as call from "./native_call.ts";
 import {
   createMapping,
@@ -22,6 +21,8 @@ import {
   type Origin,
   osProtection,
 } from "./mapping.ts";
+import { fileURLToPath } from "node:url";
+import { argumentError, rangeError, typeError } from "./errors.ts";
 import { bytes, choice, flag, optionBag } from "./options.ts";
 import { prepare } from "./prepare.ts";
 import { checkLength, fileName, show } from "./validate.ts";
@@ -55,12 +56,16 @@ export const MODES = ["r", "rw", "copy"] as const;
 export function pathOf(path: unknown): string {
   if (path instanceof URL) {
     if (path.protocol !== "file:") {
-      throw new TypeError(`mmap: only file: URLs can be mapped, got ${path.protocol}`);
+      throw argumentError(
+        "type",
+        "ERR_MMAP_INVALID_VALUE",
+        `mmap: only file: URLs can be mapped, got ${path.protocol}`,
+      );
     }
-    return fileName(decodeURIComponent(path.pathname));
+    return fileName(fileURLToPath(path));
   }
   if (typeof path !== "string") {
-    throw new TypeError(`mmap: path must be a string or a file: URL, got ${show(path)}`);
+    throw typeError(`mmap: path must be a string or a file: URL, got ${show(path)}`);
   }
   return fileName(path);
 }
@@ -68,7 +73,7 @@ export function pathOf(path: unknown): string {
 /** A length option that must not be 0 (leave it out for "to the end"). */
 export function positiveLength(value: number | undefined, name: string): number | undefined {
   if (value === 0) {
-    throw new RangeError(
+    throw rangeError(
       `mmap: option ${name} must be greater than 0; leave it out to map to the end of the file`,
     );
   }
@@ -113,21 +118,27 @@ export function openAs<M extends Mapping>(
   const populate = flag(bag, "populate", false);
   const lock = flag(bag, "lock", false);
   if (size !== undefined && mode !== "rw") {
-    throw new TypeError('mmap: option size (create and grow the file) needs mode "rw"');
+    throw argumentError(
+      "type",
+      "ERR_MMAP_INVALID_VALUE",
+      'mmap: option size (create and grow the file) needs mode "rw"',
+    );
   }
-  native.checkPathAccess(file, mode === "rw");
+  // What the runtime cannot hold is refused before the file is created or grown.
+  if (size !== undefined && length === undefined) checkLength(Math.max(0, size - offset));
   const origin = fileOrigin(file, mode, offset, populate);
-  const mapped = call.map({
-    kind: "file",
-    path: file,
-    protection: osProtection(origin),
-    flags: origin.flags,
-    offset,
-    length: length ?? 0,
-    openFlags: mode === "rw" ? abi.OPEN_WRITE | (size !== undefined ? abi.OPEN_CREATE : 0) : 0,
-    growTo: size ?? 0,
-    emptyIsFine: true,
-  });
+  const mapped = withFile(file, mode === "rw", size !== undefined, ({ fd }) =>
+    call.map({
+      kind: "file",
+      path: file,
+      fd,
+      protection: osProtection(origin),
+      flags: origin.flags,
+      offset,
+      length: length ?? 0,
+      growTo: size ?? 0,
+      emptyIsFine: true,
+    }));
   const mapping = createMapping(Kind, mapped, origin, mode === "r");
   return prepare(mapping, populate, lock, mode === "r");
 }
@@ -148,7 +159,7 @@ export function openAs<M extends Mapping>(
  * import { writeFileSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { open } from "./mod.ts";
+ * import { open } from "@mmap/mmap";
  *
  * const path = join(tmpdir(), `open-example-${process.pid}.txt`);
  * writeFileSync(path, "one\ntwo\nthree\n");

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { argumentError, rangeError, typeError } from "./errors.ts";
 import { byteCount, show } from "./validate.ts";
 
 /** An option bag as the caller passed it, before checking. */
@@ -16,11 +17,13 @@ export type Bag = Record<string, unknown>;
 export function optionBag(options: unknown, known: readonly string[], where: string): Bag {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new TypeError(`mmap: ${where} options must be an object, got ${show(options)}`);
+    throw typeError(`mmap: ${where} options must be an object, got ${show(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new TypeError(
+      throw argumentError(
+        "type",
+        "ERR_MMAP_UNKNOWN_OPTION",
         `mmap: unknown option ${JSON.stringify(key)} for ${where}; known options: ` +
           known.join(", "),
       );
@@ -34,7 +37,7 @@ export function flag(bag: Bag, key: string, fallback: boolean): boolean {
   const value = bag[key];
   if (value === undefined) return fallback;
   if (typeof value !== "boolean") {
-    throw new TypeError(`mmap: option ${key} must be true or false, got ${show(value)}`);
+    throw typeError(`mmap: option ${key} must be true or false, got ${show(value)}`);
   }
   return value;
 }
@@ -55,10 +58,10 @@ export function choice<T extends string>(
   const value = bag[key];
   if (value === undefined) return fallback;
   if (typeof value !== "string") {
-    throw new TypeError(`mmap: option ${key} must be a string, got ${show(value)}`);
+    throw typeError(`mmap: option ${key} must be a string, got ${show(value)}`);
   }
   if (!(choices as readonly string[]).includes(value)) {
-    throw new RangeError(
+    throw rangeError(
       `mmap: option ${key} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ` +
         JSON.stringify(value),
     );
@@ -83,7 +86,7 @@ export function range(
   const offset = bytes(bag, "offset") ?? 0;
   const length = bytes(bag, "length") ?? Math.max(0, size - offset);
   if (offset + length > size) {
-    throw new RangeError(
+    throw rangeError(
       `mmap: ${where} range [${offset}, ${offset + length}) lies outside the mapping [0, ${size})`,
     );
   }

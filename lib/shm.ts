@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { invalidValue, rangeError, typeError } from "./errors.ts";
 import { abi, MAP_SHARED, PROT_READ, PROT_WRITE } from "./constants.ts";
 import * as call from "./native_call.ts";
 import { createMapping, type Origin, SharedMemoryMapping } from "./mapping.ts";
@@ -15,7 +16,7 @@ export interface ShmOptions {
   create?: boolean;
   /** With `create`: fail with `EEXIST` if it already exists (default false). */
   exclusive?: boolean;
-  /** Permission bits when created (default `0o600`: only this user). */
+  /** Permission bits when created, less the umask (default `0o600`: only this user). */
   mode?: number;
 }
 
@@ -27,16 +28,16 @@ function openShm(name: string, size: number, options?: ShmOptions): SharedMemory
   const exclusive = flag(bag, "exclusive", false);
   const permissions = bag.mode === undefined ? 0o600 : bag.mode;
   if (typeof permissions !== "number") {
-    throw new TypeError(
+    throw typeError(
       `mmap: option mode must be a number such as 0o600, got ${show(permissions)}`,
     );
   }
   if (!Number.isInteger(permissions) || permissions < 0 || permissions > 0o777) {
-    throw new RangeError(
+    throw rangeError(
       `mmap: option mode must be permission bits from 0 to 0o777, got ${permissions}`,
     );
   }
-  if (exclusive && !create) throw new TypeError("mmap: option exclusive needs create");
+  if (exclusive && !create) throw invalidValue("mmap: option exclusive needs create");
   checkLength(length);
   const origin: Origin = {
     kind: "shm",
@@ -63,7 +64,7 @@ function openShm(name: string, size: number, options?: ShmOptions): SharedMemory
  *
  * @example
  * ```ts
- * import { shm } from "./mod.ts";
+ * import { shm } from "@mmap/mmap";
  *
  * using region = shm.open("/my-app-counter", 4096);
  * Atomics.add(new Int32Array(region.buffer, 0, 1), 0, 1);

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { statSync } from "node:fs";
-import { native } from "../bindings/load.ts";
+import { fstatSync } from "node:fs";
+import { withFile } from "./file.ts";
 import { Mapping, type MappingMode } from "./mapping.ts";
 import { MODES, openAs, pathOf, positiveLength } from "./open.ts";
+import { typeError } from "./errors.ts";
 import { bytes, choice, optionBag } from "./options.ts";
 
 /** Options of {@linkcode windows}. */
@@ -30,7 +31,7 @@ export interface WindowsOptions {
  * import { writeFileSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { type Window, windows } from "./mod.ts";
+ * import { type Window, windows } from "@mmap/mmap";
  *
  * const path = join(tmpdir(), `window-example-${process.pid}.txt`);
  * writeFileSync(path, "x".repeat(10_000) + "!");
@@ -68,7 +69,7 @@ export class Window extends Mapping {
  * import { writeFileSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { windows } from "./mod.ts";
+ * import { windows } from "@mmap/mmap";
  *
  * const path = join(tmpdir(), `windows-example-${process.pid}.txt`);
  * writeFileSync(path, "a\nb\n");
@@ -83,12 +84,12 @@ export function* windows(path: string | URL, options: WindowsOptions): Generator
   const file = pathOf(path);
   const bag = optionBag(options, ["size", "mode", "offset", "length"], "windows()");
   const size = positiveLength(bytes(bag, "size"), "size");
-  if (size === undefined) throw new TypeError("mmap: windows() needs the option size");
+  if (size === undefined) throw typeError("mmap: windows() needs the option size");
   const mode = choice(bag, "mode", MODES, "r");
   const start = bytes(bag, "offset") ?? 0;
   const length = bytes(bag, "length");
-  native.checkPathAccess(file, mode === "rw");
-  const total = statSync(file).size;
+  // Opened as each window will be, so the runtime's sandbox and a missing file answer here.
+  const total = withFile(file, mode === "rw", false, ({ fd }) => fstatSync(fd).size);
   const end = length === undefined ? total : Math.min(total, start + length);
   for (let at = start; at < end; at += size) {
     const window = openAs(file, { mode, offset: at, length: Math.min(size, end - at) }, Window);
