@@ -1,7 +1,7 @@
 // OS failures become an MmapError with code, errno, syscall and path.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import mmap, { MmapError } from "../mod.ts";
+import mmap, { MmapError, open } from "../mod.ts";
 import { remove, tempFile, tempPath, test, throwsKind } from "./harness.ts";
 
 test("a missing file is ENOENT from open, with errno and path", () => {
@@ -29,23 +29,40 @@ test("a directory opened for writing is EISDIR", () => {
   }
 });
 
-test("a directory cannot be mapped: ENODEV from mmap", () => {
+test("a directory by name is not a regular file: ERR_MMAP_NOT_A_FILE", () => {
   const dir = fs.mkdtempSync(tempPath("dir"));
   try {
     const error = throwsKind(() => mmap(4096, mmap.PROT_READ, mmap.MAP_SHARED, dir), MmapError);
-    assert.equal(error.code, "ENODEV");
-    assert.equal(error.syscall, "mmap");
+    assert.equal(error.code, "ERR_MMAP_NOT_A_FILE");
     assert.equal(error.path, dir);
+    assert.equal(throwsKind(() => open(dir), MmapError).code, "ERR_MMAP_NOT_A_FILE");
   } finally {
     fs.rmdirSync(dir);
   }
 });
 
-test("a size of 0 for something that is not a regular file is a RangeError", () => {
+test("a directory's descriptor reaches mmap, which refuses it: ENODEV", () => {
   const dir = fs.mkdtempSync(tempPath("dir"));
+  const fd = fs.openSync(dir, "r");
   try {
-    assert.throws(() => mmap(0, mmap.PROT_READ, mmap.MAP_SHARED, dir), RangeError);
+    const error = throwsKind(() => mmap(4096, mmap.PROT_READ, mmap.MAP_SHARED, fd), MmapError);
+    assert.equal(error.code, "ENODEV");
+    assert.equal(error.syscall, "mmap");
   } finally {
+    fs.closeSync(fd);
+    fs.rmdirSync(dir);
+  }
+});
+
+test("a size of 0 by descriptor for something that is not a regular file is a RangeError", () => {
+  const dir = fs.mkdtempSync(tempPath("dir"));
+  const fd = fs.openSync(dir, "r");
+  try {
+    const error = throwsKind(() => mmap(0, mmap.PROT_READ, mmap.MAP_SHARED, fd), RangeError);
+    assert.equal((error as RangeError & { code: string }).code, "ERR_MMAP_SIZE_UNKNOWN");
+    assert.match(error.message, new RegExp(`descriptor ${fd}`));
+  } finally {
+    fs.closeSync(fd);
     fs.rmdirSync(dir);
   }
 });

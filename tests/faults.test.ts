@@ -9,6 +9,7 @@ import * as path from "node:path";
 import process from "node:process";
 import mmap, { anonymous, MmapError, open, shm } from "../mod.ts";
 import { native } from "../bindings/load.ts";
+import { libraryPath } from "../bindings/native.ts";
 import { written } from "./fixtures/faults.ts";
 import {
   fdsOf,
@@ -121,21 +122,27 @@ test("an shm object unlinked and made again: resize() of the old mapping is refu
   }
 });
 
-test("growing a mapping of a device (/dev/zero) is refused, not a SIGBUS", () => {
+test("a device maps by descriptor only, and such a mapping does not resize (no SIGBUS)", () => {
   // The kernel backs shared /dev/zero pages with an object of the mapped length: pages past it
-  // raise SIGBUS, and a device's size cannot be read, so no device mapping grows.
+  // raise SIGBUS, and a device's size cannot be read. By name a device is refused; through a
+  // descriptor it maps, and a descriptor's mapping has no name to grow it by.
   for (const mode of ["rw", "copy"] as const) {
-    const mapping = open("/dev/zero", { mode, length: 4 * P });
-    try {
-      const error = throwsKind(() => mapping.resize(16 * P), MmapError);
-      assert.equal(error.code, "ERR_MMAP_DEVICE_CANNOT_GROW");
-      assert.equal(mapping.mapped, true);
-      const smaller = mapping.resize(P); // shrinking is fine
-      assert.equal(smaller.length, P);
-      smaller.unmap();
-    } finally {
-      mapping.unmap();
-    }
+    assert.equal(
+      throwsKind(() => open("/dev/zero", { mode, length: 4 * P }), MmapError).code,
+      "ERR_MMAP_NOT_A_FILE",
+    );
+  }
+  const fd = fs.openSync("/dev/zero", "r+");
+  try {
+    const mapping = mmap(4 * P, RW, mmap.MAP_SHARED, fd);
+    assert.equal(
+      throwsKind(() => mapping.resize(16 * P), TypeError).message.includes("descriptor"),
+      true,
+    );
+    mapping[0] = 1;
+    assert.equal(mapping.unmap(), true);
+  } finally {
+    fs.closeSync(fd);
   }
 });
 
@@ -163,23 +170,58 @@ type Outcomes = Record<string, string>;
 
 const isRoot = process.getuid?.() === 0;
 
+/** Whether `nobody` (through setpriv) can run `binary`. */
+function nobodyCanRun(binary: string): boolean {
+  const drop = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+  return spawnSync("setpriv", [...drop, binary, "--version"]).status === 0;
+}
+
+/**
+ * A copy of what a child running as `nobody` needs, readable by it wherever this checkout lives
+ * (under a 0700 directory, say): the module, the fixture and the library, in `home`; and the
+ * runtime itself if `nobody` cannot run it where it is. Returns the fixture and the runtime.
+ */
+function nobodysCopy(which: "deno" | "bun", home: string): { script: string; binary: string } {
+  const tree = path.join(home, "mmap");
+  for (const part of ["mod.ts", "lib", "bindings", path.join("tests", "fixtures")]) {
+    fs.cpSync(path.join(root, part), path.join(tree, part), { recursive: true });
+  }
+  const library = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
+  fs.mkdirSync(path.join(tree, "target", "release"), { recursive: true });
+  fs.copyFileSync(library, path.join(tree, "target", "release", path.basename(library)));
+  let binary = runtimeBinary(which);
+  if (!nobodyCanRun(binary)) {
+    const found = spawnSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" });
+    const copy = path.join(home, which);
+    fs.copyFileSync(fs.realpathSync(found.stdout.trim() || binary), copy);
+    binary = copy;
+  }
+  spawnSync("chmod", ["-R", "a+rX", home]);
+  return { script: path.join(tree, "tests", "fixtures", "faults.ts"), binary };
+}
+
 /**
  * Runs the `attempts` fixture as a user without access to this user's files: "nobody" through
- * setpriv when the tests run as root (root ignores permission bits), else as this user.
+ * setpriv when the tests run as root (root ignores permission bits), else as this user. The
+ * child runs in a directory of its own, from a copy it can read.
  */
 function attemptsWithoutAccess(which: "deno" | "bun", file: string, created: string): Outcomes {
-  const script = path.join(root, "tests", "fixtures", "faults.ts");
-  const command = [
-    runtimeBinary(which),
-    ...scriptCommand(which, script, ["attempts", file, created]),
-  ];
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "mmap-test-nobody-"));
   fs.chmodSync(home, 0o777);
   try {
-    const env = { HOME: home, DENO_DIR: path.join(home, "deno"), BUN_INSTALL_CACHE_DIR: home };
+    const { script, binary } = isRoot
+      ? nobodysCopy(which, home)
+      : { script: path.join(root, "tests", "fixtures", "faults.ts"), binary: runtimeBinary(which) };
+    const command = [binary, ...scriptCommand(which, script, ["attempts", file, created])];
+    const env = {
+      HOME: home,
+      DENO_DIR: path.join(home, "deno"),
+      BUN_INSTALL_CACHE_DIR: home,
+      MMAP_FFI_LIB: "",
+    };
     const result = isRoot
-      ? run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...command], env)
-      : run(command[0], command.slice(1), env);
+      ? run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...command], env, home)
+      : run(command[0], command.slice(1), env, home);
     assert.equal(result.status, 0, result.stderr);
     return JSON.parse(result.stdout.trim().split("\n").at(-1)!);
   } finally {
@@ -203,8 +245,11 @@ for (const which of runtimes) {
     fs.chmodSync(dir, 0o755);
     const secret = path.join(dir, "secret");
     const readOnly = path.join(dir, "read-only");
-    fs.writeFileSync(secret, new Uint8Array(P).fill(1), { mode: 0o600 });
-    fs.writeFileSync(readOnly, new Uint8Array(P).fill(2), { mode: 0o444 });
+    fs.writeFileSync(secret, new Uint8Array(P).fill(1));
+    fs.writeFileSync(readOnly, new Uint8Array(P).fill(2));
+    // Set, not created with: a mode given at creation loses what the umask takes away.
+    fs.chmodSync(secret, 0o600);
+    fs.chmodSync(readOnly, 0o444);
     try {
       const denied = attemptsWithoutAccess(which, secret, path.join(dir, "new"));
       assert.deepEqual(denied, {

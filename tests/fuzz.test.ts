@@ -4,7 +4,7 @@
 // asynchronous fs.write, fs.read, digest or pbkdf2 on a mapping and await it later, drop a
 // mapping, collect garbage) with random and hostile arguments. After every command and every
 // sequence:
-// - every failure is a TypeError, a RangeError, or an Error with a string `code`;
+// - every failure is a TypeError, a RangeError, or an Error, each with a stable `code`;
 // - every byte read equals a model of what was written (files and shared memory as the kernel
 //   keeps them, private copies as this mapping wrote them);
 // - the files and the shared-memory object hold exactly the model's bytes;
@@ -343,12 +343,15 @@ async function callAsync<T>(
   }
 }
 
-/** Every failure must be a TypeError, a RangeError, or an Error with a string code. */
+/**
+ * Every failure must be a TypeError, a RangeError, or an Error, each with a stable code: an OS
+ * error's (`E...`) or the library's own (`ERR_MMAP_...`).
+ */
 function expectedFailure(error: unknown): Error {
   if (error instanceof assert.AssertionError) throw error;
   const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string" && !/^(E[A-Z0-9]+|ERR_MMAP_[A-Z_]+)$/.test(code)) {
-    throw new Error(`unexpected error code ${code}: ${error}`, { cause: error });
+  if (typeof code !== "string" || !/^(E[A-Z0-9]+|ERR_MMAP_[A-Z_]+)$/.test(code)) {
+    throw new Error(`no stable error code (${code}): ${error}`, { cause: error });
   }
   // The TypeScript side checks every argument, so the native side never sees a bad one; and a
   // panic caught at the boundary is a bug too.
@@ -516,8 +519,10 @@ async function execute(world: World, { name, args }: Command): Promise<void> {
         mmap(
           args.n_bytes as number,
           args.prot as number,
-          (args.flags as number) |
-            (args.source === "anon" && typeof args.flags === "number" ? MAP_ANON : 0),
+          // Hostile flags (a BigInt, a string) go to the library as they are.
+          (args.source === "anon" && typeof args.flags === "number"
+            ? args.flags | MAP_ANON
+            : args.flags) as number,
           fd,
           args.offset as number,
         )

@@ -57,10 +57,18 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** Runs a command to completion (with a time limit) and returns what it printed. */
-export function run(command: string, args: string[], env?: Record<string, string>): ChildResult {
+/**
+ * Runs a command to completion (with a time limit) in `cwd` (default: the project's root) and
+ * returns what it printed.
+ */
+export function run(
+  command: string,
+  args: string[],
+  env?: Record<string, string>,
+  cwd: string = root,
+): ChildResult {
   const result = spawnSync(command, args, {
-    cwd: root,
+    cwd,
     encoding: "utf8",
     timeout: 60_000,
     env: env ? { ...process.env, ...env } : process.env,
