@@ -91,12 +91,17 @@ fn main() {
     println!(
         "c_abi fuzz (stable driver): {files} corpus inputs + {random} random inputs (seed \
          {seed}), {} calls, {} mappings made, {} moves ({} refused as expected, {} failed with an \
-         errno), in {:.1} s; every foreign address refused, nothing left mapped or open",
+         errno), {} calls given a descriptor, {} statuses predicted exactly, {} failed map and \
+         resize calls left the files as they were, in {:.1} s; every foreign address refused, \
+         nothing left mapped or open",
         mmap_ffi_fuzz::CALLS.load(Ordering::Relaxed),
         mmap_ffi_fuzz::MAPPED.load(Ordering::Relaxed),
         mmap_ffi_fuzz::MOVED.load(Ordering::Relaxed),
         mmap_ffi_fuzz::MOVES_REFUSED.load(Ordering::Relaxed),
         mmap_ffi_fuzz::MOVES_FAILED.load(Ordering::Relaxed),
+        mmap_ffi_fuzz::DESCRIPTOR_CALLS.load(Ordering::Relaxed),
+        mmap_ffi_fuzz::PREDICTED.load(Ordering::Relaxed),
+        mmap_ffi_fuzz::FAILED_MAPS.load(Ordering::Relaxed),
         started.elapsed().as_secs_f64(),
     );
 }
