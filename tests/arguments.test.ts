@@ -20,7 +20,8 @@ function refuses(name: string, kind: Kind, call: (file: string) => unknown): voi
         assert.match((error as Error).message, /^mmap: /);
         return true;
       });
-      assert.equal(native.symbols.mmap_ffi_live_count(), live, "no mapping was made");
+      // At most as many: a collection may free earlier tests' dropped buffers meanwhile.
+      assert.ok(native.symbols.mmap_ffi_live_count() <= live, "no mapping was made");
       assert.equal(fs.existsSync(file), false, "no file was created");
     } finally {
       remove(file);

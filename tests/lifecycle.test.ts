@@ -31,12 +31,17 @@ test("unmap removes the mapping from the process", () => {
 
 test("a second unmap returns false and unmaps nothing", () => {
   const buffer = mmap(4096, RW, mmap.MAP_PRIVATE | mmap.MAP_ANON, -1);
+  const other = mmap(4096, RW, mmap.MAP_PRIVATE | mmap.MAP_ANON, -1);
+  other[0] = 7;
   const live = native.symbols.mmap_ffi_live_count();
   assert.equal(buffer.unmap(), true);
-  assert.equal(native.symbols.mmap_ffi_live_count(), live - 1);
+  // At most: a collection may free earlier tests' dropped buffers meanwhile.
+  assert.ok(native.symbols.mmap_ffi_live_count() <= live - 1);
   assert.equal(buffer.unmap(), false);
   assert.equal(buffer.mapped, false);
-  assert.equal(native.symbols.mmap_ffi_live_count(), live - 1);
+  assert.equal(other.mapped, true, "the other mapping is untouched");
+  assert.equal(other[0], 7);
+  other.unmap();
 });
 
 test("after unmap every view reads length 0 and undefined", () => {
@@ -123,7 +128,8 @@ test("10,000 map/touch/unmap cycles leave no mapping, fd or memory behind", () =
     // The runtime's heap may add a few mappings of its own; a leak would add 10,000.
     assert.ok(mappingCount() <= maps + 100, `mappings ${maps} -> ${mappingCount()}`);
     assert.equal(fdCount(), fds);
-    assert.equal(native.symbols.mmap_ffi_live_count(), live);
+    // At most: a collection may free earlier tests' dropped buffers meanwhile.
+    assert.ok(native.symbols.mmap_ffi_live_count() <= live);
     const growth = rssBytes() - rss;
     assert.ok(growth < 32 * 1024 * 1024, `RSS grew by ${growth} bytes (${runtime})`);
   } finally {
@@ -142,6 +148,6 @@ test("a Mapping cannot be forged over another mapping's address", () => {
   const forge = () => new Mapping(new ArrayBuffer(8), token);
   assert.throws(forge, TypeError);
   assert.throws(() => Mapping.from([1, 2, 3]), TypeError);
-  assert.equal(native.symbols.mmap_ffi_live_count(), live);
+  assert.ok(native.symbols.mmap_ffi_live_count() <= live, "nothing was mapped");
   buffer.unmap();
 });

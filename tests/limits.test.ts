@@ -32,7 +32,8 @@ test("a file larger than 4 GiB: Deno maps it whole, Bun refuses with a RangeErro
           error instanceof RangeError && /4294967296 bytes.*window/.test(error.message),
       );
     }
-    assert.equal(native.symbols.mmap_ffi_live_count(), live, "nothing left mapped");
+    // At most as many: a collection may free earlier tests' dropped buffers meanwhile.
+    assert.ok(native.symbols.mmap_ffi_live_count() <= live, "nothing left mapped");
   } finally {
     remove(file);
   }

@@ -61,7 +61,8 @@ test(
       assert.equal(mappingsOf(file), 0);
       assert.ok(mappingCount() <= maps + 100, `mappings ${maps} -> ${mappingCount()}`);
       assert.equal(fdCount(), fds);
-      assert.equal(native.symbols.mmap_ffi_live_count(), live);
+      // At most: a collection may free earlier tests' dropped buffers meanwhile.
+      assert.ok(native.symbols.mmap_ffi_live_count() <= live);
       const growth = rssBytes() - rss;
       assert.ok(growth < 48 * 2 ** 20, `RSS grew by ${growth} bytes`);
     } finally {
