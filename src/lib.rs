@@ -717,6 +717,13 @@ pub extern "C" fn mmap_ffi_live_count() -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
+/// How many of those are retired: their file let go, their range waiting for its last hold.
+#[unsafe(no_mangle)]
+pub extern "C" fn mmap_ffi_retired_count() -> u32 {
+    let count = catch_unwind(|| registry::lock().retired_len()).unwrap_or(0);
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
 /// A deallocator for runtimes that call one when the garbage collector frees a buffer (Bun's
 /// `toArrayBuffer`): drops the hold of the buffer over the mapping at `bytes` if `context` is
 /// still its id, which unmaps it unless something else holds it. Anything else (an address

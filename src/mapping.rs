@@ -7,7 +7,7 @@
 
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 use crate::os::{self, OpenOptions, OsError};
 use crate::page;
@@ -72,9 +72,11 @@ pub struct Mapped {
     pub id: u64,
 }
 
-/// How many mappings (retired ones included) the library keeps at most: three quarters of the
-/// kernel's per-process limit, so the runtime itself (its heap, its threads) always has room.
-/// Past the kernel's limit every `mmap` fails, the runtime's own included, and V8 aborts.
+/// How many live mappings the library keeps at most: three quarters of the kernel's per-process
+/// limit on mappings, so the runtime itself (its heap, its threads) always has room. Past the
+/// kernel's limit every `mmap` fails, the runtime's own included, and V8 aborts. Retired
+/// mappings (zero pages waiting for the runtime to let go) count only as far as the kernel
+/// counts them: side by side they merge into one kernel mapping (see [`check_limit`]).
 pub static MAPPING_LIMIT: LazyLock<usize> =
     LazyLock::new(|| os::max_map_count().map_or(usize::MAX, |count| count - count / 4));
 
@@ -149,14 +151,52 @@ fn fitted_length(request: Request, file_size: u64) -> Outcome<usize> {
     Ok(request.length)
 }
 
-/// Refuses a new mapping once the library holds [`mapping_limit`] of them.
+/// Refuses a new mapping once the library holds [`mapping_limit`] live ones, or once the
+/// process holds that many kernel mappings in all while retired ones wait for the runtime.
+///
+/// A runtime may hold on to many retired ranges (Node lets go of a buffer only when its event
+/// loop turns, so a synchronous loop of map and unmap piles them up). They are anonymous zero
+/// pages alike, so neighbours merge and cost the kernel little; the kernel's own count is read
+/// only then, at most once per [`RECOUNT_EVERY`] new mappings.
 fn check_limit() -> Outcome<()> {
     let limit = mapping_limit();
-    if registry::lock().len() >= limit {
+    let registry = registry::lock();
+    let entries = registry.len();
+    if entries - registry.retired_len() >= limit {
+        return Err(Failure::TooMany { limit });
+    }
+    if entries < limit {
+        return Ok(());
+    }
+    let mut last = KERNEL_COUNT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let recent = entries.saturating_sub(last.entries);
+    if last.mappings + recent + RECOUNT_EVERY >= limit || recent >= RECOUNT_EVERY {
+        // Unknown on a system without a readable count: then entries are the estimate.
+        let mappings = os::process_mapping_count().unwrap_or(entries);
+        *last = KernelCount { entries, mappings };
+    }
+    if last.mappings + RECOUNT_EVERY >= limit {
         return Err(Failure::TooMany { limit });
     }
     Ok(())
 }
+
+/// How many new mappings may be made between two reads of the kernel's count.
+const RECOUNT_EVERY: usize = 1024;
+
+/// The kernel's count of this process's mappings when last read, and the registry's then.
+#[derive(Default)]
+struct KernelCount {
+    entries: usize,
+    mappings: usize,
+}
+
+static KERNEL_COUNT: Mutex<KernelCount> = Mutex::new(KernelCount {
+    entries: 0,
+    mappings: 0,
+});
 
 fn map_range(
     fd: RawFd,
@@ -386,7 +426,7 @@ pub fn retire(address: usize, id: u64) -> Outcome<()> {
     // SAFETY: the registry holds this range, so replacing it affects only our own pages; the
     // lock keeps a release on another thread from unmapping it meanwhile.
     unsafe { os::replace_with_zero_pages(entry.base, entry.base_length) }?;
-    entry.retired = true;
+    registry.retire(address, id);
     Ok(())
 }
 
@@ -730,9 +770,7 @@ pub fn move_pages(address: usize, id: u64, to: usize, to_id: u64) -> Outcome<()>
         registry.remove(address);
         return Ok(());
     }
-    if let Some(entry) = registry.get_mut(address, id) {
-        entry.retired = true;
-    }
+    registry.retire(address, id);
     drop(registry);
     release(address, id)
 }

@@ -59,6 +59,8 @@ pub struct NewEntry {
 #[derive(Debug, Default)]
 pub struct Registry {
     entries: HashMap<usize, Entry>,
+    /// How many entries are retired.
+    retired: usize,
 }
 
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
@@ -111,12 +113,32 @@ impl Registry {
 
     /// Removes the entry at `address` (after its range was unmapped).
     pub fn remove(&mut self, address: usize) -> Option<Entry> {
-        self.entries.remove(&address)
+        let removed = self.entries.remove(&address);
+        if removed.is_some_and(|entry| entry.retired) {
+            self.retired -= 1;
+        }
+        removed
+    }
+
+    /// Marks the entry at `address` with this id retired (its pages replaced by zero pages);
+    /// false if there is no such live entry.
+    pub fn retire(&mut self, address: usize, id: u64) -> bool {
+        let Some(entry) = self.live(address, id) else {
+            return false;
+        };
+        entry.retired = true;
+        self.retired += 1;
+        true
     }
 
     /// How many entries there are, retired ones included (each still holds an address range).
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// How many entries are retired: let go of their file, and wait for their last hold.
+    pub fn retired_len(&self) -> usize {
+        self.retired
     }
 }
 
@@ -168,7 +190,8 @@ mod tests {
             (entry.holds, entry.retired, entry.wrapped),
             (1, false, false)
         );
-        entry.retired = true;
+        assert!(registry.retire(0x31, id));
+        assert_eq!(registry.retired_len(), 1);
         assert!(
             registry.live(0x31, id).is_none(),
             "a retired entry is not live"

@@ -506,6 +506,23 @@ pub fn max_map_count() -> Option<usize> {
     text.trim().parse().ok()
 }
 
+/// How many mappings the kernel counts for this process (the lines of `/proc/self/maps`),
+/// where it says.
+pub fn process_mapping_count() -> Option<usize> {
+    use std::io::Read;
+    let mut maps = std::fs::File::open("/proc/self/maps").ok()?;
+    let mut chunk = [0u8; 64 * 1024];
+    let mut lines = 0;
+    loop {
+        match maps.read(&mut chunk) {
+            Ok(0) => return Some(lines),
+            Ok(read) => lines += chunk[..read].iter().filter(|&&byte| byte == b'\n').count(),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+}
+
 /// The advice `madvise` may be given, by the name the TypeScript side uses. Advice that can
 /// harm the process (`MADV_HWPOISON`, `MADV_SOFT_OFFLINE`) is never offered.
 pub fn advice_names() -> Vec<(&'static str, i32)> {
