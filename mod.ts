@@ -30,11 +30,14 @@
 export { default, map_shm, mmap, type MmapFunction } from "./lib/node_api.ts";
 export {
   immutableBuffers,
+  type MappedBuffer,
   Mapping,
+  type MappingMembers,
   type MappingMode,
   type Origin,
   type Residency,
   type ResidencyOptions,
+  type SharedMemoryBuffer,
   SharedMemoryMapping,
   type SyncOptions,
 } from "./lib/mapping.ts";
@@ -65,3 +68,4 @@ export {
   PROT_READ,
   PROT_WRITE,
 } from "./lib/constants.ts";
+export { commonjs as "module.exports", type CommonJsExports } from "./lib/commonjs.ts";

@@ -10,8 +10,37 @@
  */
 import process from "node:process";
 import { symbols } from "./symbols.ts";
-import { type BunSymbol, gatherSymbols, toBunSymbols } from "./convert.ts";
+import { convertTable, gatherSymbols } from "./convert.ts";
 import { libraryMissing, libraryPath, type Native } from "./native.ts";
+import type { NativeType } from "./symbols.ts";
+
+/** The `bun:ffi` type names the table needs. */
+type BunType = "void" | "i32" | "u32" | "u64" | "usize" | "ptr";
+
+/** Each C type of the table and its `bun:ffi` name. */
+const BUN_TYPES: { readonly [T in NativeType]: BunType } = {
+  void: "void",
+  i32: "i32",
+  u32: "u32",
+  u64: "u64",
+  usize: "usize",
+  buffer: "ptr",
+  pointer: "ptr",
+};
+
+/** One function in `bun:ffi`'s form. */
+export interface BunSymbol {
+  args: BunType[];
+  returns: BunType;
+}
+
+/** The symbol table in `bun:ffi`'s form, by exported symbol. */
+export function bunSymbols(): Record<string, BunSymbol> {
+  return convertTable(symbols, (definition) => ({
+    args: definition.parameters.map((type) => BUN_TYPES[type]),
+    returns: BUN_TYPES[definition.result],
+  }));
+}
 
 interface BunFfi {
   dlopen(
@@ -48,7 +77,7 @@ export function load(): Native {
   const path = libraryPath(process.platform, bun.env.MMAP_FFI_LIB);
   let library: { symbols: Record<string, unknown> };
   try {
-    library = ffi.dlopen(path, toBunSymbols(symbols));
+    library = ffi.dlopen(path, bunSymbols());
   } catch (cause) {
     throw libraryMissing(path, cause);
   }

@@ -1,6 +1,7 @@
 /**
- * The one symbol table in each runtime's terms: type names for `bun:ffi`, and the opened
- * library's functions gathered back under the table's keys (variants included).
+ * What every loader does with the one symbol table: converts it to the runtime's form (with the
+ * type names the loader maps), and gathers the opened library's functions back under the
+ * table's keys (variants included), adapted to one set of signatures.
  *
  * @module
  */
@@ -11,36 +12,17 @@ export function exportName(key: string, definition: ForeignFunction): string {
   return definition.name ?? key;
 }
 
-/** The `bun:ffi` type names the table needs. */
-export type BunType = "void" | "i32" | "u32" | "u64" | "usize" | "ptr";
-
-/** Each C type of the table and its `bun:ffi` name. */
-const BUN_TYPES: { readonly [T in NativeType]: BunType } = {
-  void: "void",
-  i32: "i32",
-  u32: "u32",
-  u64: "u64",
-  usize: "usize",
-  buffer: "ptr",
-  pointer: "ptr",
-};
-
-/** One function in `bun:ffi`'s form. */
-export interface BunSymbol {
-  args: BunType[];
-  returns: BunType;
-}
-
-/** The table in `bun:ffi`'s form, by exported symbol (variants share theirs). */
-export function toBunSymbols(
+/**
+ * The table in a runtime's own form, keyed by exported symbol (variants share theirs), each
+ * function converted by `convert` (which maps the C types to the runtime's names).
+ */
+export function convertTable<T>(
   table: Readonly<Record<string, ForeignFunction>>,
-): Record<string, BunSymbol> {
-  const converted: Record<string, BunSymbol> = {};
+  convert: (definition: ForeignFunction) => T,
+): Record<string, T> {
+  const converted: Record<string, T> = {};
   for (const [key, definition] of Object.entries(table)) {
-    converted[exportName(key, definition)] = {
-      args: definition.parameters.map((type) => BUN_TYPES[type]),
-      returns: BUN_TYPES[definition.result],
-    };
+    converted[exportName(key, definition)] = convert(definition);
   }
   return converted;
 }

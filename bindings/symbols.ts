@@ -259,6 +259,11 @@ export const symbols = {
     parameters: [],
     result: "u32", // uint32_t: mappings of the library that still hold an address range
   },
+  /** `uint32_t mmap_ffi_retired_count(void)` */
+  mmap_ffi_retired_count: {
+    parameters: [],
+    result: "u32", // uint32_t: of those, the retired: file let go, range kept for a hold
+  },
   /** `void mmap_ffi_release(void *bytes, void *context)`: a GC deallocator (Bun); drops a hold. */
   mmap_ffi_release: {
     parameters: [

@@ -1,9 +1,11 @@
 /**
  * The mapped buffer: {@linkcode Mapping}, a `Uint8Array` over the mapped pages with `unmap()`,
- * `sync()` and the modern methods, and {@linkcode SharedMemoryMapping}.
+ * `sync()` and the modern methods, and {@linkcode SharedMemoryMapping}; and their `Buffer`
+ * forms for the node `mmap` API ({@linkcode MappedBuffer}, {@linkcode SharedMemoryBuffer}).
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import {
   abi,
   ADVICE,
@@ -135,6 +137,17 @@ export class Mapping extends Uint8Array {
   /** Derived arrays (`subarray`, `slice`, `map`, `filter`) are plain `Uint8Array`s. */
   static get [Symbol.species](): Uint8ArrayConstructor {
     return Uint8Array;
+  }
+
+  /**
+   * True for a mapping of this class, including the `Buffer` form the node API returns (whose
+   * prototype chain is `Buffer`'s): `mmap(...) instanceof Mapping` holds as it always did.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (ordinaryHasInstance.call(this, value)) return true;
+    if (typeof value !== "object" || value === null || !(#live in value)) return false;
+    const form = bufferForms.get(Object.getPrototypeOf(value));
+    return form !== undefined && (form === this || ordinaryHasInstance.call(this, form.prototype));
   }
 
   /**
@@ -529,6 +542,11 @@ export class Mapping extends Uint8Array {
   }
 }
 
+const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
+
+/** The prototype of each `Buffer` form, and the Mapping class it is the form of. */
+const bufferForms = new WeakMap<object, MappingClass<Mapping>>();
+
 /** The OS protection a mapping of `origin` is made with: `"r"` maps private writable pages. */
 export function osProtection(origin: Origin): number {
   return origin.mode === "r" ? PROT_READ | PROT_WRITE : origin.protection;
@@ -608,4 +626,88 @@ export class SharedMemoryMapping extends Mapping {
     call.unlinkShm(this.name);
     return true;
   }
+}
+
+/**
+ * What a {@linkcode Mapping} adds to `Uint8Array`: `unmap()`, `sync()`, `path` and the rest
+ * (`resize()` aside, which each form declares with its own result).
+ */
+export type MappingMembers = Omit<Mapping, keyof Uint8Array | "resize">;
+
+/**
+ * What the node `mmap` API returns: a real Node `Buffer` over the mapped pages (no copy), on
+ * every runtime, with the members of a {@linkcode Mapping}. As with any `Buffer`, `slice()`
+ * and `subarray()` are views of the same memory (writes through them reach the mapping), and
+ * `toString()` decodes text. `Buffer.isBuffer()` and `instanceof Mapping` both hold.
+ */
+export interface MappedBuffer extends Buffer<ArrayBuffer>, MappingMembers {
+  /** Grows or shrinks the mapping; see {@linkcode Mapping.resize}. Returns a `MappedBuffer`. */
+  resize(newLength: number): MappedBuffer;
+}
+
+/** The `Buffer` form of a {@linkcode SharedMemoryMapping}: a {@linkcode MappedBuffer} with `unlink()`. */
+export interface SharedMemoryBuffer extends MappedBuffer {
+  /** The shared-memory object's name, with its leading `/`. */
+  readonly name: string;
+  /** Removes the shared-memory object's name (`shm_unlink`) and returns `true`. */
+  unlink(): boolean;
+  /** Grows or shrinks the mapping; see {@linkcode Mapping.resize}. */
+  resize(newLength: number): SharedMemoryBuffer;
+}
+
+/**
+ * The `Buffer` form of a Mapping class: constructs the same objects (the class's own
+ * constructor runs, so every private field is there) with a prototype whose chain is
+ * `Buffer.prototype`, carrying the class's members except its plain-`Uint8Array` `subarray`.
+ * Derived arrays are the runtime's own Buffers, so `slice()` and `subarray()` are views.
+ */
+function bufferForm<M extends Mapping>(Kind: MappingClass<M>, name: string): MappingClass<M> {
+  const prototype = Object.create(Buffer.prototype);
+  for (
+    let from = Kind.prototype;
+    from !== Uint8Array.prototype;
+    from = Object.getPrototypeOf(from)
+  ) {
+    for (const key of Reflect.ownKeys(from)) {
+      if (key === "constructor" || key === "subarray" || Object.hasOwn(prototype, key)) continue;
+      Object.defineProperty(prototype, key, Object.getOwnPropertyDescriptor(from, key)!);
+    }
+  }
+  const form = {
+    [name]: function (this: unknown, buffer: ArrayBuffer, token: Token) {
+      if (new.target === undefined) throw typeError(`mmap: ${name} must be called with new`);
+      return Reflect.construct(Kind, [buffer, token], new.target);
+    },
+  }[name] as unknown as MappingClass<M>;
+  Object.defineProperty(prototype, "constructor", {
+    value: form,
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(form, "prototype", { value: prototype, writable: false });
+  Object.setPrototypeOf(form, Buffer);
+  // The runtime's own Buffer class for views (Node's FastBuffer; `new Buffer` would warn).
+  const views = (Buffer as unknown as { [Symbol.species]: unknown })[Symbol.species];
+  Object.defineProperty(form, Symbol.species, { get: () => views, configurable: true });
+  bufferForms.set(prototype, Kind as unknown as MappingClass<Mapping>);
+  return form;
+}
+
+const MappedBufferClass = bufferForm(Mapping, "MappedBuffer");
+const SharedMemoryBufferClass = bufferForm(SharedMemoryMapping, "SharedMemoryBuffer");
+
+/** Makes a {@linkcode MappedBuffer} over a new mapping (the node API's `mmap()`). */
+export function createMappedBuffer(mapped: Mapped, origin: Origin): MappedBuffer {
+  // A Mapping whose prototype chain is Buffer's: both types describe it.
+  return createMapping(MappedBufferClass, mapped, origin, false) as unknown as MappedBuffer;
+}
+
+/** Makes a {@linkcode SharedMemoryBuffer} over a new mapping (the node API's `map_shm()`). */
+export function createSharedMemoryBuffer(mapped: Mapped, origin: Origin): SharedMemoryBuffer {
+  return createMapping(
+    SharedMemoryBufferClass,
+    mapped,
+    origin,
+    false,
+  ) as unknown as SharedMemoryBuffer;
 }

@@ -22,7 +22,13 @@ import {
 } from "./constants.ts";
 import { withFile } from "./file.ts";
 import * as call from "./native_call.ts";
-import { createMapping, Mapping, type Origin, SharedMemoryMapping } from "./mapping.ts";
+import {
+  createMappedBuffer,
+  createSharedMemoryBuffer,
+  type MappedBuffer,
+  type Origin,
+  type SharedMemoryBuffer,
+} from "./mapping.ts";
 import {
   byteCount,
   checkLength,
@@ -48,7 +54,8 @@ const SHM_MODE = 0o600;
  *   `PROT_WRITE` is created if missing and grown to `offset + n_bytes` if shorter; the
  *   descriptor opened for it is closed once mapped.
  * @param offset Where the mapping starts in the file: 0 or a multiple of `PAGESIZE`.
- * @returns A `Uint8Array` over the mapped pages, with `unmap()` and `sync()`.
+ * @returns A `Buffer` over the mapped pages (no copy), with `unmap()` and `sync()`; its
+ *   `slice()` and `subarray()` are views of the same pages.
  * @throws {TypeError | RangeError} for bad arguments, before any system call.
  * @throws {MmapError} when the OS refuses (`code`, `errno`, `syscall`, `path`).
  *
@@ -63,7 +70,7 @@ const SHM_MODE = 0o600;
  * writeFileSync(path, "node style");
  * const fd = openSync(path, "r");
  * const buffer = mmap(0, mmap.PROT_READ, mmap.MAP_SHARED, fd);
- * console.log(new TextDecoder().decode(buffer)); // "node style"
+ * console.log(buffer.toString()); // "node style"
  * buffer.unmap();
  * closeSync(fd);
  * ```
@@ -74,7 +81,7 @@ export function mmap(
   flags: number,
   fd: number | string,
   offset: number = 0,
-): Mapping {
+): MappedBuffer {
   const checked = checkCall(n_bytes, protection, flags, offset);
   const { length, start } = checked;
   const anonymous = (checked.flags & MAP_ANONYMOUS) !== 0;
@@ -93,7 +100,7 @@ export function mmap(
       create,
       ({ fd }) => call.map({ ...origin, length, fd, growTo: create ? start + length : 0 }),
     );
-    return createMapping(Mapping, mapped, origin, false);
+    return createMappedBuffer(mapped, origin);
   }
   if (typeof fd !== "number") {
     throw typeError(
@@ -116,7 +123,7 @@ export function mmap(
   }
   const origin: Origin = { ...checked.origin, kind: anonymous ? "anonymous" : "fd" };
   const mapped = call.map({ ...origin, length, fd: descriptor });
-  return createMapping(Mapping, mapped, origin, false);
+  return createMappedBuffer(mapped, origin);
 }
 
 /** The checked arguments every call of the node API shares. */
@@ -160,7 +167,7 @@ function checkCall(
  * @param name The object's name, such as `"/my-app"` (the leading `/` is added if missing);
  *   no other `/`.
  * @param offset 0 or a multiple of `PAGESIZE`.
- * @returns A mapping with `unmap()`, `sync()` and `unlink()`.
+ * @returns A `Buffer` over the object's pages, with `unmap()`, `sync()` and `unlink()`.
  *
  * @example Share a counter between processes
  * ```ts
@@ -179,7 +186,7 @@ export function map_shm(
   flags: number,
   name: string,
   offset: number = 0,
-): SharedMemoryMapping {
+): SharedMemoryBuffer {
   const checked = checkCall(n_bytes, protection, flags, offset);
   const path = shmName(name);
   if ((checked.flags & MAP_ANONYMOUS) !== 0) {
@@ -195,7 +202,7 @@ export function map_shm(
     growTo: length > 0 ? start + length : 0,
     permissions: SHM_MODE,
   });
-  return createMapping(SharedMemoryMapping, mapped, origin, false);
+  return createSharedMemoryBuffer(mapped, origin);
 }
 
 /** The default export: {@linkcode mmap} with `map`, `map_shm` and the constants on it. */
@@ -207,7 +214,7 @@ export interface MmapFunction {
     flags: number,
     fd: number | string,
     offset?: number,
-  ): Mapping;
+  ): MappedBuffer;
   /** The same function as the default export. */
   readonly map: typeof mmap;
   /** Maps POSIX shared memory; see {@linkcode map_shm}. */
