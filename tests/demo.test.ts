@@ -5,15 +5,13 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import { remove, root, run, runtime, runtimeBinary, tempFile, tempPath, test } from "./harness.ts";
+import { remove, root, run, runtime, tempFile, tempPath, test } from "./harness.ts";
+import { binary } from "./support/runtimes.ts";
 
 const script = path.join(root, "demo", "main.ts");
 
 function demoCommand(args: string[]): [string, string[]] {
-  const flags = ["--allow-ffi", "--allow-read", "--allow-write", "--allow-env", "--allow-run"];
-  return runtime === "deno"
-    ? [runtimeBinary("deno"), ["run", ...flags, script, ...args]]
-    : [runtimeBinary("bun"), ["run", script, ...args]];
+  return [binary(runtime), runtime.scriptArgs(script, args, { write: true, run: true })];
 }
 
 /** A fresh, empty folder to be the demo's TMPDIR. */

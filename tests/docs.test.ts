@@ -23,8 +23,9 @@ examples.forEach(({ source, code }, index) => {
   test(`JSDoc example ${index + 1} in ${source} runs`, () => {
     // The examples import the package by name, as its users do; here that is this checkout.
     const body = code.replaceAll('"@mmap/mmap"', JSON.stringify(path.join(root, "mod.ts")));
-    const flags = runtime === "deno" ? ["--v8-flags=--js-immutable-arraybuffer"] : [];
-    const result = runSource(runtime, body, flags);
+    // Deno with immutable buffers, as the test task runs it.
+    const flags = runtime.name === "deno" ? ["--v8-flags=--js-immutable-arraybuffer"] : [];
+    const result = runSource(runtime, body, { write: true }, flags);
     assert.equal(result.status, 0, result.stderr);
     const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)]
       .map((m) => m[1].replace(/^"(.*)"$/, "$1"));

@@ -19,8 +19,6 @@ import {
   run,
   runFixture,
   runtime,
-  runtimeBinary,
-  scriptCommand,
   shmName,
   startFixture,
   tempFile,
@@ -28,13 +26,15 @@ import {
   test,
   throwsKind,
 } from "./harness.ts";
+import { binary, type Runtime, runtimes as table } from "./support/runtimes.ts";
+import { startWorker } from "./support/workers.ts";
 
 const P = mmap.PAGESIZE;
 const RW = mmap.PROT_READ | mmap.PROT_WRITE;
-const runtimes = ["deno", "bun"] as const;
+const runtimes = Object.values(table);
 
 for (const which of runtimes) {
-  test(`data synced by a ${which} process is in the file after it is killed with SIGKILL`, async () => {
+  test(`data synced by a ${which.title} process is in the file after it is killed with SIGKILL`, async () => {
     const file = tempPath("killed");
     try {
       const child = startFixture(which, "faults.ts", ["writer", file]);
@@ -74,12 +74,12 @@ test("a file deleted while mapped stays readable (and writable) through the mapp
 });
 
 for (const which of runtimes) {
-  test(`a ${which} process touching pages a truncation took dies of SIGBUS; this one lives`, () => {
+  test(`a ${which.title} process touching pages a truncation took dies of SIGBUS; this one lives`, () => {
     const file = tempFile("truncated", new Uint8Array(3 * P).fill(97));
     const mine = open(file, { length: P }); // only page 0, which survives the truncation
     try {
       const result = runFixture(which, "faults.ts", ["truncate", file]);
-      assert.equal(result.signal, "SIGBUS", `${which}: ${result.status} ${result.stderr}`);
+      assert.equal(result.signal, "SIGBUS", `${which.name}: ${result.status} ${result.stderr}`);
       assert.match(result.stdout, /^page 0 reads 97$/m);
       assert.doesNotMatch(result.stdout, /still alive/);
       assert.equal(fs.statSync(file).size, 100);
@@ -181,23 +181,24 @@ function nobodyCanRun(binary: string): boolean {
  * (under a 0700 directory, say): the module, the fixture and the library, in `home`; and the
  * runtime itself if `nobody` cannot run it where it is. Returns the fixture and the runtime.
  */
-function nobodysCopy(which: "deno" | "bun", home: string): { script: string; binary: string } {
+function nobodysCopy(which: Runtime, home: string): { script: string; binary: string } {
   const tree = path.join(home, "mmap");
-  for (const part of ["mod.ts", "lib", "bindings", path.join("tests", "fixtures")]) {
+  const parts = ["mod.ts", "package.json", "lib", "bindings", "tests/fixtures", "tests/support"];
+  for (const part of parts) {
     fs.cpSync(path.join(root, part), path.join(tree, part), { recursive: true });
   }
   const library = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
   fs.mkdirSync(path.join(tree, "target", "release"), { recursive: true });
   fs.copyFileSync(library, path.join(tree, "target", "release", path.basename(library)));
-  let binary = runtimeBinary(which);
-  if (!nobodyCanRun(binary)) {
-    const found = spawnSync("sh", ["-c", `command -v ${binary}`], { encoding: "utf8" });
-    const copy = path.join(home, which);
-    fs.copyFileSync(fs.realpathSync(found.stdout.trim() || binary), copy);
-    binary = copy;
+  let command = binary(which);
+  if (!nobodyCanRun(command)) {
+    const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" });
+    const copy = path.join(home, which.name);
+    fs.copyFileSync(fs.realpathSync(found.stdout.trim() || command), copy);
+    command = copy;
   }
   spawnSync("chmod", ["-R", "a+rX", home]);
-  return { script: path.join(tree, "tests", "fixtures", "faults.ts"), binary };
+  return { script: path.join(tree, "tests", "fixtures", "faults.ts"), binary: command };
 }
 
 /**
@@ -205,14 +206,17 @@ function nobodysCopy(which: "deno" | "bun", home: string): { script: string; bin
  * setpriv when the tests run as root (root ignores permission bits), else as this user. The
  * child runs in a directory of its own, from a copy it can read.
  */
-function attemptsWithoutAccess(which: "deno" | "bun", file: string, created: string): Outcomes {
+function attemptsWithoutAccess(which: Runtime, file: string, created: string): Outcomes {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "mmap-test-nobody-"));
   fs.chmodSync(home, 0o777);
   try {
-    const { script, binary } = isRoot
+    const { script, binary: runtimeBinary } = isRoot
       ? nobodysCopy(which, home)
-      : { script: path.join(root, "tests", "fixtures", "faults.ts"), binary: runtimeBinary(which) };
-    const command = [binary, ...scriptCommand(which, script, ["attempts", file, created])];
+      : { script: path.join(root, "tests", "fixtures", "faults.ts"), binary: binary(which) };
+    const command = [
+      runtimeBinary,
+      ...which.scriptArgs(script, ["attempts", file, created], { write: true }),
+    ];
     const env = {
       HOME: home,
       DENO_DIR: path.join(home, "deno"),
@@ -236,7 +240,7 @@ function setprivWorks(): boolean {
 }
 
 for (const which of runtimes) {
-  test(`${which}: no permission and read-only files give EACCES errors, not crashes`, () => {
+  test(`${which.title}: no permission and read-only files give EACCES errors, not crashes`, () => {
     if (!setprivWorks()) {
       console.log("skipped: running as root without setpriv to drop privileges");
       return;
@@ -295,7 +299,7 @@ function unshareWorks(): boolean {
 }
 
 for (const which of runtimes) {
-  test(`${which}: a read-only file system gives EROFS for writable mappings`, () => {
+  test(`${which.title}: a read-only file system gives EROFS for writable mappings`, () => {
     // A tmpfs remounted read-only in a private mount namespace (unshare: no root needed where
     // unprivileged user namespaces are allowed).
     if (!unshareWorks()) {
@@ -306,12 +310,8 @@ for (const which of runtimes) {
     try {
       const script = path.join(root, "tests", "fixtures", "faults.ts");
       const command = [
-        runtimeBinary(which),
-        ...scriptCommand(which, script, [
-          "attempts",
-          `${dir}/file`,
-          `${dir}/new`,
-        ]),
+        binary(which),
+        ...which.scriptArgs(script, ["attempts", `${dir}/file`, `${dir}/new`], { write: true }),
       ].map((word) => `'${word}'`).join(" ");
       const shell = `mount -t tmpfs none '${dir}' && head -c ${P} /dev/zero > '${dir}/file' && ` +
         `mount -o remount,ro '${dir}' && exec ${command}`;
@@ -402,9 +402,10 @@ test("the library's descriptors are closed once mapped and never reach a child p
   // descriptor without O_CLOEXEC would sooner or later be inherited by one of them.
   const source = `
 import { open, shm } from ${JSON.stringify(`${root}/mod.ts`)};
-const scope = globalThis as unknown as { onmessage: unknown; postMessage(m: unknown): void };
+import { workerScope } from ${JSON.stringify(`${root}/tests/support/workers.ts`)};
+const scope = workerScope();
 let stop = false;
-scope.onmessage = () => { stop = true; };
+scope.onMessage(() => { stop = true; });
 scope.postMessage("started");
 let cycles = 0;
 while (!stop) {
@@ -419,14 +420,9 @@ scope.postMessage(cycles);
 `;
   const script = path.join(os.tmpdir(), `mmap-test-cloexec-${process.pid}.ts`);
   fs.writeFileSync(script, source);
-  const worker = new Worker(new URL(`file://${script}`).href, { type: "module" });
+  const worker = startWorker(new URL(`file://${script}`));
   try {
-    const messages: unknown[] = [];
-    const next = () =>
-      new Promise<unknown>((resolve) => {
-        worker.onmessage = (event) => resolve(event.data);
-      });
-    messages.push(await next());
+    await worker.next(); // "started"
     let inherited = 0;
     for (let i = 0; i < 40; i++) {
       const child = spawnSync("sh", ["-c", "ls -l /proc/self/fd/ 2>/dev/null"], {
@@ -434,13 +430,13 @@ scope.postMessage(cycles);
       });
       if (child.stdout.includes(file) || child.stdout.includes(`/dev/shm${name}`)) inherited++;
     }
-    const done = next();
+    const done = worker.next();
     worker.postMessage("stop");
     const cycles = await done;
     // Checked while the Worker is idle: while it maps, its descriptor is briefly open.
     assert.equal(fdsOf(file), 0, "no descriptor of the file is left open");
     assert.equal(fdsOf(`/dev/shm${name}`), 0, "nor of the shared-memory object");
-    console.log(`${runtime}: 40 children started during ${cycles} map cycles in a Worker`);
+    console.log(`${runtime.name}: 40 children started during ${cycles} map cycles in a Worker`);
     assert.equal(inherited, 0, "a child inherited one of the library's descriptors");
     assert.ok((cycles as number) > 0);
     assert.equal(mappingsOf(file), 3);

@@ -1,7 +1,7 @@
 // Mapping files by name and by descriptor: reading, writing, syncing, sharing, offsets.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import mmap, { Mapping } from "../mod.ts";
+import mmap, { anonymous, Mapping } from "../mod.ts";
 import { fdsOf, remove, tempFile, tempPath, test } from "./harness.ts";
 
 const RW = mmap.PROT_READ | mmap.PROT_WRITE;
@@ -180,14 +180,14 @@ test("a ranged sync with an unaligned offset succeeds", () => {
   }
 });
 
-test("subarray and slice give plain Uint8Arrays", () => {
-  const buffer = mmap(4096, RW, mmap.MAP_PRIVATE | mmap.MAP_ANON, -1);
-  buffer[1] = 5;
-  const view = buffer.subarray(1, 3);
-  const copy = buffer.slice(1, 3);
+test("the modern API's subarray and slice give plain Uint8Arrays", () => {
+  using mapping = anonymous(4096);
+  mapping[1] = 5;
+  const view = mapping.subarray(1, 3);
+  const copy = mapping.slice(1, 3);
   assert.equal(view.constructor, Uint8Array);
   assert.equal(copy.constructor, Uint8Array);
   assert.equal(view[0], 5);
-  assert.notEqual(copy.buffer, buffer.buffer);
-  buffer.unmap();
+  assert.equal(view.buffer, mapping.buffer, "subarray is a view");
+  assert.notEqual(copy.buffer, mapping.buffer, "slice copies, as for any Uint8Array");
 });

@@ -27,6 +27,7 @@ import mmap, {
   MAP_ANON,
   MAP_PRIVATE,
   MAP_SHARED,
+  type MappedBuffer,
   type Mapping,
   MS_ASYNC,
   MS_INVALIDATE,
@@ -273,9 +274,12 @@ interface Backing {
   replaced?: boolean;
 }
 
+/** A mapping of the modern API, or the node API's Buffer form of one. */
+type AnyMapping = Mapping | MappedBuffer;
+
 /** One mapping the sequence made, and what is known of its bytes. */
 interface Handle {
-  readonly mapping: Mapping;
+  readonly mapping: AnyMapping;
   /** The file or object whose bytes the mapping shows (null: anonymous). */
   readonly backing: Backing | null;
   /** Writes go to the backing (MAP_SHARED of a file or object); else they stay here. */
@@ -379,11 +383,11 @@ function pages(length: number): number {
   return Math.ceil(length / P);
 }
 
-function readable(mapping: Mapping): boolean {
+function readable(mapping: AnyMapping): boolean {
   return (mapping.protection & (PROT_READ | PROT_WRITE)) !== 0;
 }
 
-function writable(mapping: Mapping): boolean {
+function writable(mapping: AnyMapping): boolean {
   return (mapping.protection & PROT_WRITE) !== 0 && !mapping.immutable;
 }
 
@@ -411,7 +415,7 @@ function expected(handle: Handle, index: number): number | undefined {
 
 function adopt(
   world: World,
-  mapping: Mapping,
+  mapping: AnyMapping,
   backing: Backing | null,
   start: number,
   options?: unknown,
@@ -1108,7 +1112,7 @@ test(`fuzz: ${RUNS} random command sequences (seed ${SEED})`, async () => {
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
-    `fuzz ${runtime}: seed ${SEED}, ${stats.runs} sequences, ${stats.commands} commands, ` +
+    `fuzz ${runtime.name}: seed ${SEED}, ${stats.runs} sequences, ${stats.commands} commands, ` +
       `${stats.calls} calls in ${seconds} s; failures by kind: ${JSON.stringify(stats.failures)}`,
   );
   assert.ok(stats.calls > stats.runs, "the sequences called the library");

@@ -1,7 +1,7 @@
 /**
- * The test shim: the same case files run under `deno test` and `bun test`. `test` maps onto
- * `Deno.test` or `bun:test`; the helpers read what the process holds (`/proc/self`) and run
- * the other runtime.
+ * The test shim: the same case files run under `deno test`, `bun test` and `node --test`.
+ * `test` maps onto `Deno.test`, `bun:test` or `node:test`; the helpers read what the process
+ * holds (`/proc/self`) and run scripts under any runtime (tests/support/runtimes.ts).
  *
  * @module
  */
@@ -10,44 +10,45 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import { native } from "../bindings/load.ts";
+import { type Access, binary, current, forceGc, others, type Runtime } from "./support/runtimes.ts";
 
 /** A test body. */
 export type TestBody = () => void | Promise<void>;
 
-/** The runtime running the tests. */
-export const runtime: "deno" | "bun" = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
-  ? "bun"
-  : "deno";
+export { current as runtime, forceGc, others as otherRuntimes, type Runtime };
 
-/** The other runtime, for cross-process tests. */
-export const otherRuntime: "deno" | "bun" = runtime === "bun" ? "deno" : "bun";
+type TestFunction = (name: string, body: TestBody, timeoutMs?: number) => void;
+
+/** `node:test`'s `test`, which takes its options before the body. */
+type NodeTest = (name: string, options: { timeout?: number }, body: TestBody) => void;
 
 const bunTestModule = "bun:test";
+const nodeTestModule = "node:test";
+
+async function testFunction(): Promise<TestFunction> {
+  switch (current.name) {
+    case "deno":
+      return (name, body) => Deno.test(name, body);
+    case "bun":
+      return (await import(bunTestModule)).test;
+    case "node": {
+      const nodeTest = (await import(nodeTestModule)).test as NodeTest;
+      return (name, body, timeoutMs) => nodeTest(name, { timeout: timeoutMs }, body);
+    }
+  }
+}
 
 /**
  * Registers a test with the runtime's test runner. `timeoutMs` lifts Bun's 5-second limit per
- * test (Deno has none).
+ * test (Deno has none, and Node none by default).
  */
-export const test: (name: string, body: TestBody, timeoutMs?: number) => void = runtime === "bun"
-  ? (await import(bunTestModule)).test
-  : (name, body) => Deno.test(name, body);
+export const test: TestFunction = await testFunction();
 
 /** The project's root directory. */
 export const root: string = path.resolve(
   decodeURIComponent(new URL("..", import.meta.url).pathname),
 );
-
-/** The command that runs a runtime: `DENO_BIN`/`BUN_BIN` if set, else the name on PATH. */
-export function runtimeBinary(which: "deno" | "bun"): string {
-  return process.env[which === "deno" ? "DENO_BIN" : "BUN_BIN"] ?? which;
-}
-
-/** The arguments that run a script under a runtime with what this library needs. */
-export function scriptCommand(which: "deno" | "bun", script: string, args: string[]): string[] {
-  return which === "deno"
-    ? ["run", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env", script, ...args]
-    : ["run", script, ...args];
-}
 
 /** The result of a finished child process. */
 export interface ChildResult {
@@ -85,32 +86,53 @@ export function run(
 /**
  * Runs a TypeScript program (given as source) under a runtime with its own temp directory as
  * `TMPDIR`, then removes that directory, so whatever the program leaves in the temp directory
- * goes too.
+ * goes too. `access` adds permissions (default: all, for `/proc/self` on Deno, with `gc()`);
+ * `runtimeArgs` go before the script.
  */
 export function runSource(
-  which: "deno" | "bun",
+  runtime: Runtime,
   source: string,
+  access: Access = { all: true, gc: true },
   runtimeArgs: string[] = [],
 ): ChildResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mmap-test-run-"));
   try {
     const script = path.join(dir, "main.ts");
     fs.writeFileSync(script, source);
-    // --allow-all (which Deno needs for /proc/self/maps) replaces the usual permission flags.
-    const all = runtimeArgs.includes("--allow-all");
-    const command = scriptCommand(which, script, [])
-      .filter((arg) => !(all && arg.startsWith("--allow-")));
-    command.splice(1, 0, ...runtimeArgs);
-    return run(runtimeBinary(which), command, { TMPDIR: dir });
+    return run(binary(runtime), withArgs(runtime.scriptArgs(script, [], access), runtimeArgs), {
+      TMPDIR: dir,
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** A runtime's script arguments with `extra` put before the script (after Deno's `run`). */
+function withArgs(args: string[], extra: string[]): string[] {
+  const at = args[0] === "run" ? 1 : 0;
+  return [...args.slice(0, at), ...extra, ...args.slice(at)];
+}
+
+/** Runs a script under a runtime, with the library's permissions and what `access` adds. */
+export function runScript(
+  runtime: Runtime,
+  script: string,
+  args: string[] = [],
+  access: Access = {},
+  env?: Record<string, string>,
+): ChildResult {
+  return run(binary(runtime), runtime.scriptArgs(script, args, access), env);
+}
+
 /** Runs a fixture script (`tests/fixtures/NAME`) under a runtime. */
-export function runFixture(which: "deno" | "bun", name: string, args: string[]): ChildResult {
-  const script = path.join(root, "tests", "fixtures", name);
-  return run(runtimeBinary(which), scriptCommand(which, script, args));
+export function runFixture(
+  runtime: Runtime,
+  name: string,
+  args: string[],
+  access: Access = { write: true },
+  env?: Record<string, string>,
+): ChildResult {
+  return runScript(runtime, path.join(root, "tests", "fixtures", name), args, access, env);
 }
 
 let counter = 0;
@@ -177,18 +199,20 @@ export function rssBytes(): number {
 }
 
 /**
- * Runs a garbage collection now: a full one, or a young-generation one (`"minor"`), as
- * ordinary allocation would. Finalizers run on a later turn of the event loop.
+ * The library's mappings whose file or memory is still mapped: unmap() takes one off at once
+ * on every runtime.
  */
-export function forceGc(kind: "full" | "minor" = "full"): void {
-  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-  const gc = (globalThis as { gc?: (options?: { type: string }) => void }).gc;
-  if (bun) bun.gc(kind === "full");
-  // gc() without an argument is V8's precise full collection; with any argument (even
-  // undefined) it parses options and runs a regular one, which may keep what the stack seems
-  // to reference.
-  else if (gc) kind === "full" ? gc() : gc({ type: "minor" });
-  else throw new Error("run Deno with --v8-flags=--expose-gc");
+export function mappedCount(): number {
+  return native.symbols.mmap_ffi_live_count() - native.symbols.mmap_ffi_retired_count();
+}
+
+/**
+ * The address ranges the library still holds, unmapped (retired) ones included: each goes
+ * back to the OS once the runtime lets go of its buffer, at once where its built-ins keep the
+ * memory itself, else (Node) once the buffer object is collected.
+ */
+export function heldCount(): number {
+  return native.symbols.mmap_ffi_live_count();
 }
 
 /** Runs a full garbage collection and lets finalizers run. */
@@ -230,13 +254,14 @@ export interface RunningChild {
  * several run at once or one can be killed midway. It is killed after `timeoutMs`.
  */
 export function startFixture(
-  which: "deno" | "bun",
+  runtime: Runtime,
   name: string,
   args: string[],
   timeoutMs = 60_000,
+  access: Access = { write: true },
 ): RunningChild {
   const script = path.join(root, "tests", "fixtures", name);
-  const child = spawn(runtimeBinary(which), scriptCommand(which, script, args), {
+  const child = spawn(binary(runtime), runtime.scriptArgs(script, args, access), {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });

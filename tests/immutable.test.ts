@@ -10,7 +10,7 @@ test("immutable buffers are detected as the runtime offers them", () => {
   const detected = typeof (ArrayBuffer.prototype as { transferToImmutable?: unknown })
     .transferToImmutable === "function";
   assert.equal(immutableBuffers, detected);
-  if (runtime === "deno") assert.equal(immutableBuffers, true, "the test task enables them");
+  if (runtime.name === "deno") assert.equal(immutableBuffers, true, "the test task enables them");
 });
 
 test("a write to an immutable read-only mapping throws TypeError", () => {

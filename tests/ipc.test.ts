@@ -4,15 +4,13 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import mmap from "../mod.ts";
 import { CAPACITY, messageText, Ring, RING_BYTES } from "../examples/ipc.ts";
-import { root, run, runtime, runtimeBinary, scriptCommand, shmName, test } from "./harness.ts";
+import { root, runScript, runtime, shmName, test } from "./harness.ts";
 
 const script = path.join(root, "examples", "ipc.ts");
 
 function runIpc(args: string[]) {
-  const command = scriptCommand(runtime, script, args);
-  // The parent starts both runtimes, so Deno needs --allow-run too.
-  if (runtime === "deno") command.splice(1, 0, "--allow-run");
-  return run(runtimeBinary(runtime), command);
+  // The parent starts the other runtimes, so it may run processes.
+  return runScript(runtime, script, args, { run: true });
 }
 
 for (const producer of ["deno", "bun"] as const) {

@@ -2,9 +2,10 @@
 // says how to build it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import process from "node:process";
 import { symbols } from "../bindings/symbols.ts";
-import { exportName, toBunSymbols } from "../bindings/convert.ts";
+import { exportName } from "../bindings/convert.ts";
+import { bunSymbols } from "../bindings/bun.ts";
+import { nodeSignatures } from "../bindings/node.ts";
 import { libraryFileName, libraryPath } from "../bindings/native.ts";
 import { runFixture, runtime, test } from "./harness.ts";
 
@@ -29,7 +30,7 @@ test("a variant of a function names an exported symbol", () => {
 });
 
 test("the Bun form of the table converts every parameter and result", () => {
-  const converted = toBunSymbols(symbols);
+  const converted = bunSymbols();
   for (const [key, definition] of Object.entries(symbols)) {
     const bun = converted[exportName(key, definition)];
     assert.equal(bun.args.length, definition.parameters.length, key);
@@ -47,6 +48,25 @@ test("the Bun form of the table converts every parameter and result", () => {
   assert.deepEqual(converted.mmap_ffi_map_path.args.slice(0, 2), ["ptr", "usize"]);
 });
 
+test("the Node form of the table converts every parameter and result", () => {
+  const converted = nodeSignatures();
+  for (const [key, definition] of Object.entries(symbols)) {
+    const node = converted[exportName(key, definition)];
+    assert.equal(node.arguments.length, definition.parameters.length, key);
+    for (const type of [...node.arguments, node.return]) assert.equal(typeof type, "string", key);
+  }
+  assert.deepEqual(converted.mmap_ffi_sync.arguments, [
+    "u64",
+    "u64",
+    "u64",
+    "u64",
+    "i32",
+    "buffer",
+    "u64",
+  ]);
+  assert.equal(converted.mmap_ffi_map_path.return, "i32");
+});
+
 test("the library file is named for the OS", () => {
   assert.equal(libraryFileName("linux"), "libmmap_ffi.so");
   assert.equal(libraryFileName("darwin"), "libmmap_ffi.dylib");
@@ -56,13 +76,9 @@ test("the library file is named for the OS", () => {
 test("a missing library fails with how to build it", () => {
   const result = runFixture(runtime, "import_only.ts", []);
   assert.equal(result.status, 0, result.stderr);
-  const missing = spawnSync(
-    process.execPath,
-    runtime === "deno"
-      ? ["run", "--allow-ffi", "--allow-env", "tests/fixtures/import_only.ts"]
-      : ["run", "tests/fixtures/import_only.ts"],
-    { encoding: "utf8", env: { ...process.env, MMAP_FFI_LIB: "/nonexistent/libmmap_ffi.so" } },
-  );
+  const missing = runFixture(runtime, "import_only.ts", [], {}, {
+    MMAP_FFI_LIB: "/nonexistent/libmmap_ffi.so",
+  });
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /cannot load the native library at \/nonexistent\/libmmap_ffi\.so/);
   assert.match(missing.stderr, /cargo build --release/);

@@ -2,7 +2,8 @@
 // PROT_WRITE) on it. Runs Deno as a child, so it checks the same under either test runner.
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { remove, root, run, runtimeBinary, tempFile, test } from "./harness.ts";
+import { remove, root, run, tempFile, test } from "./harness.ts";
+import { binary, runtimes } from "./support/runtimes.ts";
 
 const fixture = path.join(root, "tests", "fixtures", "map_file.ts");
 
@@ -12,7 +13,7 @@ function mapUnderDeno(
   access: "r" | "rw",
   api: "node" | "open" | "windows" = "node",
 ): string {
-  const result = run(runtimeBinary("deno"), [
+  const result = run(binary(runtimes.deno), [
     "run",
     "--allow-ffi",
     ...flags,

@@ -15,7 +15,8 @@ test("README has TypeScript examples", () => {
 blocks.forEach((code, index) => {
   const title = code.split("\n").find((line) => line.includes("mmap")) ?? "";
   test(`README example ${index + 1} runs as written: ${title.slice(0, 60)}`, () => {
-    const result = runSource(runtime, code.replaceAll('"./mod.ts"', JSON.stringify(modulePath)));
+    const source = code.replaceAll('"./mod.ts"', JSON.stringify(modulePath));
+    const result = runSource(runtime, source, { write: true });
     assert.equal(result.status, 0, result.stderr);
     const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(result.stdout.trim().split("\n").filter(Boolean), expected);

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { libraryPath } from "../bindings/native.ts";
-import { root, run, runtimeBinary, shmName, test } from "./harness.ts";
+import { root, run, shmName, test } from "./harness.ts";
+import { binary, runtimes } from "./support/runtimes.ts";
 
 const LIBRARY = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
 
@@ -24,7 +25,7 @@ function deno(
     const prelude = `import * as m from ${JSON.stringify(`${from}/mod.ts`)};\nvoid m.open;\n`;
     fs.writeFileSync(script, prelude + source);
     const args = ["run", "--no-prompt", ...flags, script];
-    return run(runtimeBinary("deno"), args, env, cwd);
+    return run(binary(runtimes.deno), args, env, cwd);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

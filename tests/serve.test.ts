@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import { root, runtime, runtimeBinary, tempPath, test } from "./harness.ts";
+import { root, runtime, tempPath, test } from "./harness.ts";
+import { binary } from "./support/runtimes.ts";
 
 const script = path.join(root, "examples", "serve.ts");
 
@@ -23,10 +24,8 @@ function makeSite(files: Record<string, string | Uint8Array>): { folder: string;
 
 /** Starts serve.ts on a free 127.0.0.1 port, runs `body` with its URL, then stops it. */
 async function withServer(site: string, body: (url: string) => Promise<void>): Promise<void> {
-  const [command, ...args] = runtime === "deno"
-    ? [runtimeBinary("deno"), "run", "--allow-ffi", "--allow-read", "--allow-env", "--allow-net"]
-    : [runtimeBinary("bun"), "run"];
-  const child = spawn(command, [...args, script, site, "--port", "0"], {
+  const args = runtime.scriptArgs(script, [site, "--port", "0"], { net: true });
+  const child = spawn(binary(runtime), args, {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,11 +1,22 @@
-// Moving a mapped buffer with structuredClone or postMessage: the memory goes with it (its
-// release hook follows it), the original Mapping refuses to unmap it, and importing the
-// library changes none of the runtime's functions.
+// Moving a mapped buffer with structuredClone, postMessage or transfer(): the memory goes with
+// it (its release hook follows it) and the original Mapping refuses to unmap it; where the
+// runtime refuses to move a buffer over foreign memory to another owner (Node: DataCloneError),
+// the mapping stays as it was. Importing the library changes none of the runtime's functions.
 import assert from "node:assert/strict";
-import { anonymous, MmapError } from "../mod.ts";
+import { anonymous, type Mapping, MmapError } from "../mod.ts";
 import process from "node:process";
 import { libraryPath } from "../bindings/native.ts";
 import { root, runSource, runtime, test } from "./harness.ts";
+
+/** What `body` throws (undefined if nothing). */
+function catching(body: () => unknown): unknown {
+  try {
+    body();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
 
 /** A transfer list that can be read only once (the DOM types want an array; runtimes take any). */
 function onceList(...items: ArrayBuffer[]): Transferable[] {
@@ -14,9 +25,22 @@ function onceList(...items: ArrayBuffer[]): Transferable[] {
   })() as unknown as Transferable[];
 }
 
+/** Checks that a refused move left the mapping whole and usable, then unmaps it. */
+function assertRefused(mapping: Mapping, error: unknown): void {
+  assert.ok(error instanceof Error && error.name === "DataCloneError", String(error));
+  assert.equal(mapping.length, 4096, "the mapping keeps its buffer");
+  assert.equal(mapping.mapped, true);
+  assert.equal(mapping.unmap(), true);
+}
+
 test("structuredClone moves a mapped buffer named by a generator as its transfer list", () => {
   const mapping = anonymous(4096);
   mapping[0] = 9;
+  if (!runtime.transfersForeignBuffers) {
+    const list = onceList(mapping.buffer as ArrayBuffer);
+    assertRefused(mapping, catching(() => structuredClone(mapping.buffer, { transfer: list })));
+    return;
+  }
   const copy = new Uint8Array(
     structuredClone(mapping.buffer, { transfer: onceList(mapping.buffer as ArrayBuffer) }),
   );
@@ -33,6 +57,11 @@ test("a MessagePort moves a mapped buffer to the other port", async () => {
   mapping[4095] = 7;
   const { port1, port2 } = new MessageChannel();
   try {
+    if (!runtime.transfersForeignBuffers) {
+      const buffer = mapping.buffer as ArrayBuffer;
+      assertRefused(mapping, catching(() => port1.postMessage(buffer, [buffer])));
+      return;
+    }
     const received = new Promise<ArrayBuffer>((resolve) => {
       port2.onmessage = (event) => resolve(event.data);
     });
@@ -50,6 +79,20 @@ test("a MessagePort moves a mapped buffer to the other port", async () => {
   }
 });
 
+test("transfer() moves a mapped buffer on every runtime; unmap() then refuses", () => {
+  const mapping = anonymous(4096);
+  mapping[100] = 5;
+  const moved = new Uint8Array((mapping.buffer as ArrayBuffer).transfer());
+  assert.equal(moved[100], 5, "the new buffer reads the memory");
+  assert.equal(mapping.length, 0, "the original is detached");
+  assert.throws(
+    () => mapping.unmap(),
+    (error) => error instanceof MmapError && error.code === "ERR_MMAP_DETACHED",
+  );
+  moved[0] = 1; // still mapped: the new buffer owns it
+  assert.equal(moved[0], 1);
+});
+
 test("importing the library replaces no built-in and adds no global", () => {
   // Captured before the import, in a child, since a static import is hoisted. Deno's own
   // Node-API loader defines a global (nodeBootstrap) the first time any addon loads, so the
@@ -59,6 +102,7 @@ test("importing the library replaces no built-in and adds no global", () => {
     runtime,
     `
 import process from "node:process";
+import { Buffer } from "node:buffer";
 process.dlopen({ exports: {} }, ${JSON.stringify(library)});
 const g = globalThis as Record<string, any>;
 const watched = () => ({
@@ -70,6 +114,8 @@ const watched = () => ({
   transferToFixedLength: ArrayBuffer.prototype.transferToFixedLength,
   arrayBufferPrototype: Object.getOwnPropertyNames(ArrayBuffer.prototype).join(),
   uint8ArrayPrototype: Object.getOwnPropertyNames(Uint8Array.prototype).join(),
+  bufferPrototype: Reflect.ownKeys(Buffer.prototype).map(String).join(),
+  bufferStatics: Reflect.ownKeys(Buffer).map(String).join(),
   globals: Object.getOwnPropertyNames(globalThis).sort().join(),
 });
 const before = watched();

@@ -3,16 +3,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import mmap from "../mod.ts";
 import { countFile } from "../examples/wc.ts";
-import {
-  remove,
-  root,
-  run,
-  runtime,
-  runtimeBinary,
-  scriptCommand,
-  tempFile,
-  test,
-} from "./harness.ts";
+import { remove, root, runScript, runtime, tempFile, test } from "./harness.ts";
 
 /** Words of 1 to 13 letters and white space of every kind, so words cross page edges. */
 function sampleText(): string {
@@ -48,7 +39,7 @@ test("wc.ts prints wc's columns for each file and a total", () => {
   const second = tempFile("wc-b", "four\n");
   try {
     const script = path.join(root, "examples", "wc.ts");
-    const result = run(runtimeBinary(runtime), scriptCommand(runtime, script, [first, second]));
+    const result = runScript(runtime, script, [first, second]);
     assert.equal(result.status, 0, result.stderr);
     const rows = result.stdout.trim().split("\n").map((line) => line.trim().split(/\s+/));
     assert.deepEqual(rows, [
