@@ -68,7 +68,7 @@ interface NodeProcess {
   dlopen: DlopenAddon;
 }
 
-const node = process as unknown as NodeProcess;
+const node: NodeProcess = process;
 
 /** True under Node (Deno and Bun also report a Node version, for compatibility). */
 export function detect(): boolean {

@@ -86,6 +86,15 @@ export function invalidValue(message: string): TypeError & { code: ArgumentCode 
   };
 }
 
+/**
+ * A value out of bounds that `mmap(2)` itself refuses with `EINVAL` (`RangeError`,
+ * `ERR_MMAP_INVALID_VALUE`, and `errno` EINVAL, as the node package's error had it: it passed
+ * the value on to the system call).
+ */
+export function einval(message: string): RangeError & { code: ArgumentCode; errno: number } {
+  return Object.assign(rangeError(message), { errno: osConstants.errno.EINVAL });
+}
+
 /** A value out of bounds (`RangeError`, `ERR_MMAP_INVALID_VALUE`). */
 export function rangeError(message: string): RangeError & { code: ArgumentCode } {
   return argumentError("range", "ERR_MMAP_INVALID_VALUE", message) as RangeError & {

@@ -673,6 +673,7 @@ function bufferForm<M extends Mapping>(Kind: MappingClass<M>, name: string): Map
       Object.defineProperty(prototype, key, Object.getOwnPropertyDescriptor(from, key)!);
     }
   }
+  // A function (so its prototype can be Buffer's) that constructs with Kind's constructor.
   const form = {
     [name]: function (this: unknown, buffer: ArrayBuffer, token: Token) {
       if (new.target === undefined) throw typeError(`mmap: ${name} must be called with new`);
@@ -687,9 +688,9 @@ function bufferForm<M extends Mapping>(Kind: MappingClass<M>, name: string): Map
   Object.defineProperty(form, "prototype", { value: prototype, writable: false });
   Object.setPrototypeOf(form, Buffer);
   // The runtime's own Buffer class for views (Node's FastBuffer; `new Buffer` would warn).
-  const views = (Buffer as unknown as { [Symbol.species]: unknown })[Symbol.species];
+  const views: unknown = Reflect.get(Buffer, Symbol.species);
   Object.defineProperty(form, Symbol.species, { get: () => views, configurable: true });
-  bufferForms.set(prototype, Kind as unknown as MappingClass<Mapping>);
+  bufferForms.set(prototype, Kind);
   return form;
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { argumentError, invalidValue, rangeError, typeError } from "./errors.ts";
+import { argumentError, einval, invalidValue, rangeError, typeError } from "./errors.ts";
 import { native } from "../bindings/load.ts";
 import {
   MAP_ANONYMOUS,
@@ -44,7 +44,7 @@ export function byteCount(value: unknown, name: string): number {
 export function pageOffset(value: unknown, name = "offset"): number {
   const offset = byteCount(value, name);
   if (offset % PAGESIZE !== 0) {
-    throw rangeError(
+    throw einval(
       `mmap: ${name} must be a multiple of PAGESIZE (${PAGESIZE}), got ${offset}; round it ` +
         `down to ${offset - (offset % PAGESIZE)} and skip the difference in the buffer`,
     );
@@ -89,7 +89,7 @@ export function mapFlags(value: unknown): number {
   const shared = (flags & MAP_SHARED) === MAP_SHARED;
   const isPrivate = (flags & MAP_PRIVATE) === MAP_PRIVATE;
   if ((flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS)) !== 0 || shared === isPrivate) {
-    throw rangeError(
+    throw einval(
       `mmap: flags must be MAP_SHARED or MAP_PRIVATE (one of them), optionally OR ` +
         `MAP_ANONYMOUS; got ${flags}`,
     );
@@ -102,7 +102,7 @@ export function syncFlags(value: unknown): number {
   const flags = integer(value, "flags");
   const both = MS_SYNC | MS_ASYNC;
   if ((flags & ~(both | MS_INVALIDATE)) !== 0 || (flags & both) === both) {
-    throw rangeError(
+    throw einval(
       `mmap: sync flags must be MS_SYNC or MS_ASYNC, optionally OR MS_INVALIDATE; got ${flags}`,
     );
   }
