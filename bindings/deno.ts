@@ -40,7 +40,8 @@ export function load(): Native {
   let wrap: Native["wrap"];
   try {
     library = Deno.dlopen(path, symbols);
-    wrap = nodeApiWrap(process.dlopen, path);
+    // A buffer may move to a Worker, whose end Deno reports through the finalizers.
+    wrap = nodeApiWrap(process.dlopen, path, false);
   } catch (cause) {
     const note = override.readable
       ? ""

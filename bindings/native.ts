@@ -74,15 +74,21 @@ interface AddonModule {
 /** The `process.dlopen` of Deno and Node. */
 export type DlopenAddon = (module: AddonModule, path: string) => void;
 
+/** The Node-API module's `wrap(address, length, id, owned)`. */
+type AddonWrap = (address: number, length: number, id: number, owned: boolean) => ArrayBuffer;
+
 /**
  * Loads the library a second time as a Node-API module (the same file and the same static
  * state) and returns its `wrap`: an external `ArrayBuffer` whose finalizer is the library's
- * release hook. For runtimes whose FFI has no deallocator of its own.
+ * release hook. For runtimes whose FFI has no deallocator of its own. `ownedByThread`: the
+ * runtime never moves such a buffer to another thread and, when a thread ends, drops its
+ * buffers without their finalizers (Node), so the library unmaps them then itself.
  */
 export function nodeApiWrap(
   dlopen: DlopenAddon,
   path: string,
-): (address: number, length: number, id: number) => ArrayBuffer {
+  ownedByThread: boolean,
+): Native["wrap"] {
   const addon: AddonModule = { exports: {} };
   dlopen(addon, path);
   const wrap = addon.exports.wrap;
@@ -92,5 +98,6 @@ export function nodeApiWrap(
         "`cargo build --release`",
     );
   }
-  return wrap as (address: number, length: number, id: number) => ArrayBuffer;
+  const addonWrap = wrap as AddonWrap;
+  return (address, length, id) => addonWrap(address, length, id, ownedByThread);
 }

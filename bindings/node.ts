@@ -107,7 +107,9 @@ export function load(): Native {
     throw libraryMissing(path, cause);
   }
   try {
-    wrap = nodeApiWrap(node.dlopen, path);
+    // Node refuses to move these buffers to another thread, and ends a Worker without
+    // running their finalizers: the library unmaps them then.
+    wrap = nodeApiWrap(node.dlopen, path, true);
   } catch (cause) {
     if ((cause as { code?: string }).code === "ERR_DLOPEN_DISABLED") {
       throw Object.assign(

@@ -432,14 +432,42 @@ pub fn retire(address: usize, id: u64) -> Outcome<()> {
 
 /// Marks the live mapping at `address` as wrapped by a runtime buffer, which from now on owns
 /// the first hold; refuses a second wrap (two buffers could not share one hold).
-pub fn mark_wrapped(address: usize, id: u64, length: usize) -> Outcome<()> {
+///
+/// A nonzero `owner` names the runtime context the buffer can never leave (see
+/// [`abandon_owned_by`]).
+pub fn mark_wrapped(address: usize, id: u64, length: usize, owner: usize) -> Outcome<()> {
     let mut registry = registry::lock();
     let entry = registry
         .live(address, id)
         .filter(|entry| entry.length == length && !entry.wrapped)
         .ok_or(Failure::refused(status::NOT_LIVE))?;
     entry.wrapped = true;
+    entry.owner = owner;
     Ok(())
+}
+
+/// Unmaps every mapping whose buffer belonged to the runtime context `owner`, which has ended:
+/// nothing can use those buffers any more, and a runtime that ends a context without calling
+/// their release hooks (Node, when a Worker thread stops) would otherwise leave them mapped for
+/// the life of the process. Returns how many were unmapped.
+pub fn abandon_owned_by(owner: usize) -> usize {
+    if owner == 0 {
+        return 0;
+    }
+    let mut registry = registry::lock();
+    let mut unmapped = 0;
+    for address in registry.owned_by(owner) {
+        let Some(entry) = registry.remove(address) else {
+            continue;
+        };
+        // SAFETY: the registry held this range for a buffer of the context that ended, the only
+        // place such a buffer could be used; the lock keeps other threads from seeing the entry
+        // without the range.
+        if unsafe { os::munmap(entry.base, entry.base_length) }.is_ok() {
+            unmapped += 1;
+        }
+    }
+    unmapped
 }
 
 /// The page-aligned range covering `length` bytes at `offset` of `entry`, mapped at `address`.
@@ -924,13 +952,34 @@ mod tests {
         let mapped = map_fd(-1, anonymous(4096)).unwrap();
         let not_live = Err(Failure::refused(status::NOT_LIVE));
         assert_eq!(
-            mark_wrapped(mapped.address, mapped.id, 4095),
+            mark_wrapped(mapped.address, mapped.id, 4095, 0),
             not_live,
             "wrong length"
         );
-        mark_wrapped(mapped.address, mapped.id, 4096).unwrap();
-        assert_eq!(mark_wrapped(mapped.address, mapped.id, 4096), not_live);
+        mark_wrapped(mapped.address, mapped.id, 4096, 0).unwrap();
+        assert_eq!(mark_wrapped(mapped.address, mapped.id, 4096, 0), not_live);
         release(mapped.address, mapped.id).unwrap();
+    }
+
+    #[test]
+    fn the_end_of_an_owner_unmaps_its_mappings_and_no_others() {
+        // An owner value no other test uses (real ones are Node-API environment pointers).
+        let owner = 0x5eed_0001;
+        let owned = map_fd(-1, anonymous(4096)).unwrap();
+        let held = map_fd(-1, anonymous(8192)).unwrap();
+        let other = map_fd(-1, anonymous(4096)).unwrap();
+        mark_wrapped(owned.address, owned.id, 4096, owner).unwrap();
+        mark_wrapped(held.address, held.id, 8192, owner).unwrap();
+        hold(held.address, held.id).unwrap(); // a second hold goes too
+        retire(owned.address, owned.id).unwrap(); // retired ones go too
+        mark_wrapped(other.address, other.id, 4096, 0).unwrap();
+        assert_eq!(abandon_owned_by(owner), 2);
+        assert!(registry::lock().get_mut(owned.address, owned.id).is_none());
+        assert!(registry::lock().get_mut(held.address, held.id).is_none());
+        assert!(registry::lock().live(other.address, other.id).is_some());
+        assert_eq!(abandon_owned_by(owner), 0, "nothing left to unmap");
+        assert_eq!(abandon_owned_by(0), 0, "0 owns nothing");
+        release(other.address, other.id).unwrap();
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! The release hook for runtimes whose FFI has none (Deno, Node): a Node-API module with one
-//! function, `wrap(address, length, id)`, that returns an `ArrayBuffer` over a live mapping
-//! made by this library. The runtime calls the buffer's finalizer when it frees the memory:
-//! after the last owner let go, whichever object, thread, clone or pending operation that was.
-//! The finalizer drops the mapping's hold (see `registry`).
+//! function, `wrap(address, length, id, owned)`, that returns an `ArrayBuffer` over a live
+//! mapping made by this library. The runtime calls the buffer's finalizer when it frees the
+//! memory: after the last owner let go, whichever object, thread, clone or pending operation
+//! that was. The finalizer drops the mapping's hold (see `registry`).
+//!
+//! A runtime that cannot move such a buffer out of the environment (thread) that made it, and
+//! that ends an environment without calling the finalizers of its buffers (Node, when a Worker
+//! thread stops), passes `owned`: the environment's cleanup hook then unmaps what is left.
 //!
 //! The Node-API functions are looked up when the module is registered (`dlsym`), so the library
 //! has no undefined symbols: it links and loads anywhere, and only a runtime that exports
@@ -44,6 +48,12 @@ type CreateExternalArrayBuffer =
     unsafe extern "C" fn(Env, *mut c_void, usize, Finalize, *mut c_void, *mut Value) -> Status;
 /// `napi_throw_error`.
 type ThrowError = unsafe extern "C" fn(Env, *const c_char, *const c_char) -> Status;
+/// `napi_get_value_bool`.
+type GetValueBool = unsafe extern "C" fn(Env, Value, *mut bool) -> Status;
+/// A cleanup hook: `void (*)(void *arg)`.
+type CleanupHook = unsafe extern "C" fn(*mut c_void);
+/// `napi_add_env_cleanup_hook`.
+type AddEnvCleanupHook = unsafe extern "C" fn(Env, CleanupHook, *mut c_void) -> Status;
 
 /// The Node-API functions this module calls.
 struct Api {
@@ -53,6 +63,9 @@ struct Api {
     get_value_double: GetValueDouble,
     create_external_arraybuffer: CreateExternalArrayBuffer,
     throw_error: ThrowError,
+    get_value_bool: GetValueBool,
+    /// Absent from runtimes that never end an environment early.
+    add_env_cleanup_hook: Option<AddEnvCleanupHook>,
 }
 
 static API: OnceLock<Option<Api>> = OnceLock::new();
@@ -85,6 +98,12 @@ fn api() -> Option<&'static Api> {
                 c"napi_create_external_arraybuffer" as CreateExternalArrayBuffer
             ),
             throw_error: function!(c"napi_throw_error" as ThrowError),
+            get_value_bool: function!(c"napi_get_value_bool" as GetValueBool),
+            add_env_cleanup_hook: symbol(c"napi_add_env_cleanup_hook").map(|found| {
+                // SAFETY: the symbol is `napi_add_env_cleanup_hook`, whose C signature is
+                // `AddEnvCleanupHook` (from node_api.h).
+                unsafe { std::mem::transmute::<*mut c_void, AddEnvCleanupHook>(found) }
+            }),
         })
     })
     .as_ref()
@@ -95,6 +114,12 @@ fn api() -> Option<&'static Api> {
 /// only drops the hold, which is thread-safe, and never calls back into Node-API.
 unsafe extern "C" fn finalize(_env: Env, data: *mut c_void, hint: *mut c_void) {
     crate::mmap_ffi_release(data, hint);
+}
+
+/// The cleanup hook of an environment: it has ended, and with it every buffer `wrap` made in it
+/// with `owned` (their finalizers will not run).
+unsafe extern "C" fn environment_ended(env: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| mapping::abandon_owned_by(env as usize));
 }
 
 /// Throws a JavaScript `Error` and returns the "no value" result.
@@ -119,15 +144,16 @@ unsafe fn whole(api: &Api, env: Env, value: Value) -> Option<u64> {
     (status == OK && exact).then_some(number as u64)
 }
 
-/// `wrap(address, length, id)`: an `ArrayBuffer` over the live mapping at `address` (which must
-/// have this length and id and no buffer yet), without copying. The buffer owns the mapping's
-/// first hold from now on and drops it from its finalizer.
+/// `wrap(address, length, id, owned = false)`: an `ArrayBuffer` over the live mapping at
+/// `address` (which must have this length and id and no buffer yet), without copying. The
+/// buffer owns the mapping's first hold from now on and drops it from its finalizer. With
+/// `owned`, the mapping is unmapped when this environment ends, if it has not been before.
 unsafe extern "C" fn wrap(env: Env, info: CallbackInfo) -> Value {
     let Some(api) = api() else {
         return std::ptr::null_mut();
     };
-    let mut count = 3usize;
-    let mut args = [std::ptr::null_mut(); 3];
+    let mut count = 4usize;
+    let mut args = [std::ptr::null_mut(); 4];
     // SAFETY: `args` has room for `count` values; the other outputs may be null.
     let status = unsafe {
         (api.get_cb_info)(
@@ -139,20 +165,26 @@ unsafe extern "C" fn wrap(env: Env, info: CallbackInfo) -> Value {
             std::ptr::null_mut(),
         )
     };
+    let [address, length, id, owned] = args;
     // SAFETY: `env` and the values belong to this call.
-    let numbers = args.map(|value| unsafe { whole(api, env, value) });
-    let (OK, 3, [Some(address), Some(length), Some(id)]) = (status, count, numbers) else {
+    let numbers = [address, length, id].map(|value| unsafe { whole(api, env, value) });
+    let mut is_owned = false;
+    // SAFETY: as above; with three arguments `owned` is left false.
+    let owned_ok = count == 3
+        || unsafe { (api.get_value_bool)(env, owned, &mut is_owned) } == OK && count == 4;
+    let (OK, true, [Some(address), Some(length), Some(id)]) = (status, owned_ok, numbers) else {
         // SAFETY: `env` is this call's.
         return unsafe {
             throw(
                 api,
                 env,
-                c"mmap: wrap(address, length, id) takes three numbers",
+                c"mmap: wrap(address, length, id, owned?) takes three numbers and a boolean",
             )
         };
     };
     let (address, length) = (address as usize, length as usize);
-    if length == 0 || mapping::mark_wrapped(address, id, length).is_err() {
+    let owner = if is_owned { env as usize } else { 0 };
+    if length == 0 || mapping::mark_wrapped(address, id, length, owner).is_err() {
         // SAFETY: `env` is this call's.
         return unsafe { throw(api, env, c"mmap: not a live mapping without a buffer") };
     }
@@ -209,6 +241,9 @@ pub unsafe extern "C" fn napi_register_module_v1(env: Env, exports: Value) -> Va
         );
         if made == OK {
             (api.set_named_property)(env, exports, c"wrap".as_ptr(), function);
+        }
+        if let Some(add_env_cleanup_hook) = api.add_env_cleanup_hook {
+            add_env_cleanup_hook(env, environment_ended, env);
         }
     }
     exports

@@ -34,6 +34,9 @@ pub struct Entry {
     pub holds: u32,
     /// True once a runtime buffer has been made over it (at most one may be).
     pub wrapped: bool,
+    /// The runtime context (a Node-API environment) whose buffer over it can never leave that
+    /// context, and whose end therefore ends every use of it; 0 for none.
+    pub owner: usize,
     /// True once its pages were replaced by anonymous zero pages: the file is let go, and only
     /// the address range is kept until the last hold is dropped.
     pub retired: bool,
@@ -92,6 +95,7 @@ impl Registry {
             identity: new.identity,
             holds: 1,
             wrapped: false,
+            owner: 0,
             retired: false,
             resized_from: None,
         };
@@ -129,6 +133,15 @@ impl Registry {
         entry.retired = true;
         self.retired += 1;
         true
+    }
+
+    /// The addresses of the entries whose owner is `owner`.
+    pub fn owned_by(&self, owner: usize) -> Vec<usize> {
+        self.entries
+            .iter()
+            .filter(|(_, entry)| entry.owner == owner)
+            .map(|(address, _)| *address)
+            .collect()
     }
 
     /// How many entries there are, retired ones included (each still holds an address range).

@@ -162,6 +162,27 @@ for (const kind of ["file", "shm"] as const) {
   });
 }
 
+test("a Worker's mappings are all let go when it stops, its file too", async () => {
+  const file = tempFile("worker-keep", new Uint8Array(8192));
+  const held = heldCount();
+  const worker = await startWorker();
+  try {
+    const reply = await ask<{ kept: number }>(worker, { kind: "keep", path: file, count: 100 });
+    assert.equal(reply.kept, 200);
+    assert.ok(mappingsOf(file) >= 100, "the Worker's mappings are in this process");
+  } finally {
+    worker.terminate();
+  }
+  // The runtime lets go of the stopped Worker's buffers (Node: without their finalizers, so the
+  // library unmaps them when the Worker's environment ends).
+  for (let round = 0; round < 50 && (heldCount() > held || mappingsOf(file) > 0); round++) {
+    await collectGarbage();
+  }
+  assert.equal(mappingsOf(file), 0, "no mapping of the file is left");
+  assert.ok(heldCount() <= held, `held ranges ${held} -> ${heldCount()}`);
+  remove(file);
+});
+
 test("a mapped buffer transferred to a Worker: unmap() on the original refuses", async () => {
   const mapping = anonymous(64 * 1024);
   mapping.fill(7);
