@@ -1,13 +1,15 @@
 /**
- * Memory-mapped files and POSIX shared memory for Deno and Bun.
+ * Memory-mapped files and POSIX shared memory for Deno, Bun and Node (26.1 and later).
  *
  * Every call returns a {@linkcode Mapping}: a real `Uint8Array` over the mapped pages (no copy)
  * with `unmap()` (or `using`), `sync()`, `flush()`, `advise()`, `lock()`, `protect()`,
  * `residency()` and `resize()`. New code uses {@linkcode open}, {@linkcode anonymous},
  * {@linkcode shm} and {@linkcode windows}. The default export is the API of the node `mmap`
  * package (v3), `mmap(n_bytes, protection, flags, fd | filename, offset)` with `map`, `map_shm`
- * and the OS constants on it, for ported code. Deno needs `--allow-ffi`, plus `--allow-read`
- * (and `--allow-write` for writable mappings) on files mapped by name.
+ * and the OS constants on it, for ported code: it returns a real `Buffer`, and `require()` of
+ * this module returns it too. Deno needs `--allow-ffi`, plus `--allow-read` (and
+ * `--allow-write` for writable mappings) on files mapped by name; Node under `--permission`
+ * needs `--allow-ffi --allow-addons` and the matching `--allow-fs-read`/`--allow-fs-write`.
  *
  * @example Write a file through a shared mapping, then read it back
  * ```ts
