@@ -24,8 +24,7 @@ examples.forEach(({ source, code }, index) => {
     // The examples import the package by name, as its users do; here that is this checkout.
     const body = code.replaceAll('"@mmap/mmap"', JSON.stringify(path.join(root, "mod.ts")));
     // Deno with immutable buffers, as the test task runs it.
-    const flags = runtime.name === "deno" ? ["--v8-flags=--js-immutable-arraybuffer"] : [];
-    const result = runSource(runtime, body, { write: true }, flags);
+    const result = runSource(runtime, body, { write: true, immutable: true });
     assert.equal(result.status, 0, result.stderr);
     const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)]
       .map((m) => m[1].replace(/^"(.*)"$/, "$1"));

@@ -11,39 +11,24 @@ import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { native } from "../bindings/load.ts";
-import { type Access, binary, current, forceGc, others, type Runtime } from "./support/runtimes.ts";
+import {
+  type Access,
+  binary,
+  current,
+  forceGc,
+  others,
+  type Runtime,
+  type TestBody,
+  type TestFunction,
+} from "./support/runtimes.ts";
 
-/** A test body. */
-export type TestBody = () => void | Promise<void>;
-
-export { current as runtime, forceGc, others as otherRuntimes, type Runtime };
-
-type TestFunction = (name: string, body: TestBody, timeoutMs?: number) => void;
-
-/** `node:test`'s `test`, which takes its options before the body. */
-type NodeTest = (name: string, options: { timeout?: number }, body: TestBody) => void;
-
-const bunTestModule = "bun:test";
-const nodeTestModule = "node:test";
-
-async function testFunction(): Promise<TestFunction> {
-  switch (current.name) {
-    case "deno":
-      return (name, body) => Deno.test(name, body);
-    case "bun":
-      return (await import(bunTestModule)).test;
-    case "node": {
-      const nodeTest = (await import(nodeTestModule)).test as NodeTest;
-      return (name, body, timeoutMs) => nodeTest(name, { timeout: timeoutMs }, body);
-    }
-  }
-}
+export { current as runtime, forceGc, others as otherRuntimes, type Runtime, type TestBody };
 
 /**
  * Registers a test with the runtime's test runner. `timeoutMs` lifts Bun's 5-second limit per
  * test (Deno has none, and Node none by default).
  */
-export const test: TestFunction = await testFunction();
+export const test: TestFunction = await current.testFunction();
 
 /** The project's root directory. */
 export const root: string = path.resolve(
@@ -86,31 +71,21 @@ export function run(
 /**
  * Runs a TypeScript program (given as source) under a runtime with its own temp directory as
  * `TMPDIR`, then removes that directory, so whatever the program leaves in the temp directory
- * goes too. `access` adds permissions (default: all, for `/proc/self` on Deno, with `gc()`);
- * `runtimeArgs` go before the script.
+ * goes too. `access` sets its permissions (default: all, for `/proc/self` on Deno, with `gc()`).
  */
 export function runSource(
   runtime: Runtime,
   source: string,
   access: Access = { all: true, gc: true },
-  runtimeArgs: string[] = [],
 ): ChildResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mmap-test-run-"));
   try {
     const script = path.join(dir, "main.ts");
     fs.writeFileSync(script, source);
-    return run(binary(runtime), withArgs(runtime.scriptArgs(script, [], access), runtimeArgs), {
-      TMPDIR: dir,
-    });
+    return run(binary(runtime), runtime.scriptArgs(script, [], access), { TMPDIR: dir });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** A runtime's script arguments with `extra` put before the script (after Deno's `run`). */
-function withArgs(args: string[], extra: string[]): string[] {
-  const at = args[0] === "run" ? 1 : 0;
-  return [...args.slice(0, at), ...extra, ...args.slice(at)];
 }
 
 /** Runs a script under a runtime, with the library's permissions and what `access` adds. */

@@ -195,3 +195,16 @@ test("Node --permission: without --allow-addons the import says that it is missi
     assert.match(result.stderr, /needs --allow-addons/);
   });
 });
+
+test("Node without node:ffi (--no-experimental-ffi) says what it needs", () => {
+  withFolders((scripts) => {
+    const script = path.join(scripts, "main.ts");
+    fs.writeFileSync(script, `import * as m from ${JSON.stringify(`${root}/mod.ts`)};\nvoid m;\n`);
+    const result = run(binary(runtimes.node), ["--no-experimental-ffi", script]);
+    assert.notEqual(result.status, 0);
+    assert.match(
+      result.stderr,
+      /has no node:ffi: use Node 26\.1 or later, without --no-experimental-ffi/,
+    );
+  });
+});

@@ -24,9 +24,17 @@ export interface Access {
   net?: boolean;
   /** Read /proc/self and everything else (Deno: `--allow-all`). */
   all?: boolean;
-  /** Expose a full garbage collection as `gc()` (Deno and Node). */
+  /** Expose a full garbage collection as `gc()` (Deno and Node); Deno: immutable buffers too. */
   gc?: boolean;
+  /** Deno: immutable ArrayBuffers (`--js-immutable-arraybuffer`), as the test task runs it. */
+  immutable?: boolean;
 }
+
+/** A test body. */
+export type TestBody = () => void | Promise<void>;
+
+/** Registers a test; `timeoutMs` lifts Bun's 5-second limit per test. */
+export type TestFunction = (name: string, body: TestBody, timeoutMs?: number) => void;
 
 /** A runtime: how to find it and how to run a script under it. */
 export interface Runtime {
@@ -47,13 +55,28 @@ export interface Runtime {
    * needs (FFI, and reading files) and what `access` adds.
    */
   scriptArgs(script: string, args?: readonly string[], access?: Access): string[];
+  /** Its test runner's way to register a test (call it only under this runtime). */
+  testFunction(): Promise<TestFunction>;
 }
+
+/** `node:test`'s `test`, which takes its options before the body. */
+type NodeTest = (name: string, options: { timeout?: number }, body: TestBody) => void;
+
+/** Imported by a name in a variable, so Deno's type checker does not look for them. */
+const BUN_TEST = "bun:test";
+const NODE_TEST = "node:test";
 
 /** Node's flags for every script: the library's `node:ffi` is experimental, and says so. */
 const NODE_FLAGS = ["--disable-warning=ExperimentalWarning"];
 
-/** Deno's V8 flags for gc(), with immutable buffers as the test task runs them. */
-const DENO_GC = "--v8-flags=--expose-gc,--js-immutable-arraybuffer";
+/** Deno's V8 flags for what `access` asks. */
+function denoV8Flags(access: Access): string[] {
+  const flags = [
+    ...(access.gc ? ["--expose-gc"] : []),
+    ...(access.gc || access.immutable ? ["--js-immutable-arraybuffer"] : []),
+  ];
+  return flags.length === 0 ? [] : [`--v8-flags=${flags.join(",")}`];
+}
 
 /** Every runtime, by name. */
 export const runtimes: { readonly [N in RuntimeName]: Runtime } = {
@@ -71,8 +94,9 @@ export const runtimes: { readonly [N in RuntimeName]: Runtime } = {
         ...(access.run ? ["--allow-run"] : []),
         ...(access.net ? ["--allow-net"] : []),
       ];
-      return ["run", ...permissions, ...(access.gc ? [DENO_GC] : []), script, ...args];
+      return ["run", ...permissions, ...denoV8Flags(access), script, ...args];
     },
+    testFunction: () => Promise.resolve((name, body) => Deno.test(name, body)),
   },
   bun: {
     name: "bun",
@@ -81,6 +105,7 @@ export const runtimes: { readonly [N in RuntimeName]: Runtime } = {
     transfersForeignBuffers: true,
     // Bun has no sandbox, and its Bun.gc() needs no flag.
     scriptArgs: (script, args = []) => ["run", script, ...args],
+    testFunction: async () => (await import(BUN_TEST)).test,
   },
   node: {
     name: "node",
@@ -94,6 +119,10 @@ export const runtimes: { readonly [N in RuntimeName]: Runtime } = {
       script,
       ...args,
     ],
+    testFunction: async () => {
+      const nodeTest = (await import(NODE_TEST)).test as NodeTest;
+      return (name, body, timeoutMs) => nodeTest(name, { timeout: timeoutMs }, body);
+    },
   },
 };
 
