@@ -62,7 +62,8 @@
 //! - the library never writes past the buffers it is given (canary bytes after each);
 //! - every status is 0, a positive errno, or a library code (-13..=-1) `mmap_ffi_describe`
 //!   names, and every system call number it writes is one it names;
-//! - `mmap_ffi_live_count` equals the mappings of the model, retired ones included;
+//! - `mmap_ffi_live_count` equals the mappings of the model, retired ones included, and
+//!   `mmap_ffi_retired_count` the retired ones;
 //! - the pages of every mapping made or moved have the protection the model records (what the
 //!   registry records: a later resize maps with it);
 //! - a byte written before a resize is in the new mapping (right away for a shared file or
@@ -2552,6 +2553,11 @@ impl Run<'_> {
             mmap_ffi_live_count() as usize,
             self.maps.len(),
             "the registry does not hold the mappings the model does"
+        );
+        assert_eq!(
+            mmap_ffi_retired_count() as usize,
+            self.maps.iter().filter(|map| map.retired).count(),
+            "the registry does not count the retired mappings the model does"
         );
     }
 
