@@ -1,6 +1,6 @@
 /**
  * Undoes what the demo created — child processes, shared-memory names, temp folders — when it
- * ends, fails, or is interrupted with Ctrl-C (SIGINT) or SIGTERM, in Deno and in Bun.
+ * ends, fails, or is interrupted with Ctrl-C (SIGINT) or SIGTERM, under any runtime.
  *
  * @module
  */
@@ -35,13 +35,11 @@ export function cleanUp(): void {
 export function cleanUpOnSignals(): void {
   const signals = [["SIGINT", 2], ["SIGTERM", 15]] as const;
   for (const [signal, number] of signals) {
-    const handler = () => {
+    process.on(signal, () => {
       process.stderr.write("\n");
       cleanUp();
       console.error(`${signal}: stopped; everything the demo created is removed.`);
       process.exit(128 + number);
-    };
-    if ("Deno" in globalThis && !("Bun" in globalThis)) Deno.addSignalListener(signal, handler);
-    else process.on(signal, handler);
+    });
   }
 }

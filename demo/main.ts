@@ -1,18 +1,33 @@
 // The demo: counts the lines of a big text file through mappings and through plain reads (each
-// in a process of its own, to measure its peak memory), looks up random lines both ways, and
-// has a Deno and a Bun process share a counter through POSIX shared memory.
+// in a process of its own, to measure its peak memory) under Deno, Bun and Node, looks up random
+// lines both ways, and has a Deno, a Bun and a Node process share a counter through POSIX shared
+// memory. Runtimes that are not installed are left out.
 // Run: deno task demo [FILE]   (with no FILE it writes its own 256 MiB of text to a temp folder)
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import {
+  installedVersion,
+  type Runtime,
+  RUNTIME_NAMES,
+  runtimes,
+} from "../tests/support/runtimes.ts";
+import { runScript } from "./children.ts";
 import { cleanUp, cleanUpOnSignals, onCleanup } from "./cleanup.ts";
 import { generateLines } from "./data.ts";
 import { DESCRIPTIONS, METHODS } from "./lines.ts";
 import { lookUpLines } from "./lookups.ts";
-import { runScript, type Runtime, title, version } from "./runtimes.ts";
 import { shareCounter } from "./shared_counter.ts";
-import { formatBytes, formatCount, formatSeconds, heading, progress, table } from "./terminal.ts";
+import {
+  formatBytes,
+  formatCount,
+  formatList,
+  formatSeconds,
+  heading,
+  progress,
+  table,
+} from "./terminal.ts";
 
 /** MiB of text to generate when no file is given (`MMAP_DEMO_MIB` overrides it). */
 const DEFAULT_MIB = Number(process.env.MMAP_DEMO_MIB ?? 256);
@@ -50,7 +65,7 @@ async function chooseFile(): Promise<string> {
 async function countInChild(runtime: Runtime, method: string, file: string): Promise<CountResult> {
   const size = fs.statSync(file).size;
   const bar = progress(
-    `${title(runtime)}: ${DESCRIPTIONS[method as keyof typeof DESCRIPTIONS]}`,
+    `${runtime.title}: ${DESCRIPTIONS[method as keyof typeof DESCRIPTIONS]}`,
     size,
   );
   let result: CountResult | undefined;
@@ -59,22 +74,22 @@ async function countInChild(runtime: Runtime, method: string, file: string): Pro
     if (line.startsWith("result ")) result = JSON.parse(line.slice(7));
   });
   if (child.code !== 0 || result === undefined) {
-    throw new Error(`counting with ${method} under ${title(runtime)} failed:\n${child.stderr}`);
+    throw new Error(`counting with ${method} under ${runtime.title} failed:\n${child.stderr}`);
   }
   bar.finish(`${formatCount(result.lines)} lines`);
   return result;
 }
 
-async function countLinesEveryWay(runtimes: Runtime[], file: string): Promise<void> {
+async function countLinesEveryWay(installed: readonly Runtime[], file: string): Promise<void> {
   heading("1. Counting lines: through mappings vs reading (each run in a fresh process)");
   const rows: string[][] = [];
   const counts = new Set<number>();
-  for (const runtime of runtimes) {
+  for (const runtime of installed) {
     for (const method of METHODS) {
       const result = await countInChild(runtime, method, file);
       counts.add(result.lines);
       rows.push([
-        title(runtime),
+        runtime.title,
         DESCRIPTIONS[method],
         formatSeconds(result.seconds),
         formatBytes(result.peakBytes),
@@ -111,13 +126,14 @@ function perLookup(seconds: number): string {
   return `${(seconds / LOOKUPS * 1e6).toFixed(2)} µs`;
 }
 
-async function shareMemory(runtimes: Runtime[]): Promise<void> {
-  heading(`3. Shared memory: ${runtimes.map(title).join(" and ")} add to one counter with Atomics`);
-  const result = await shareCounter(runtimes, ADDS_PER_PROCESS);
-  const expected = ADDS_PER_PROCESS * runtimes.length;
+async function shareMemory(installed: readonly Runtime[]): Promise<void> {
+  const titles = formatList(installed.map((runtime) => runtime.title));
+  heading(`3. Shared memory: ${titles} add to one counter with Atomics`);
+  const result = await shareCounter(installed, ADDS_PER_PROCESS);
+  const expected = ADDS_PER_PROCESS * installed.length;
   console.log();
   table(
-    ["process", "pid", "added", "read from the other's message slot"],
+    ["process", "pid", "added", "read from the next process's message slot"],
     result.workers.map((worker) => [
       worker.runtime,
       String(worker.pid),
@@ -130,31 +146,38 @@ async function shareMemory(runtimes: Runtime[]): Promise<void> {
   }
   console.log(
     `  Counter in ${result.name}: ${formatCount(result.counter)} = ` +
-      `${runtimes.length} × ${formatCount(ADDS_PER_PROCESS)}. No add was lost:\n` +
-      "  both processes wrote the same memory.",
+      `${installed.length} × ${formatCount(ADDS_PER_PROCESS)}. No add was lost:\n` +
+      "  every process wrote the same memory.",
   );
+}
+
+/** Says which runtimes the demo runs on, and how to add any it did not find; returns them. */
+function introduceRuntimes(): Runtime[] {
+  const probed = RUNTIME_NAMES.map((name) => ({
+    runtime: runtimes[name],
+    version: installedVersion(runtimes[name]),
+  }));
+  const installed = probed.filter(({ version }) => version !== undefined);
+  console.log(
+    "mmap demo on " +
+      formatList(installed.map(({ runtime, version }) => `${runtime.title} ${version}`)) +
+      ` (${os.platform()} ${os.arch()}, ${navigator.hardwareConcurrency} CPUs)`,
+  );
+  for (const { runtime, version } of probed) {
+    if (version === undefined) {
+      console.log(`(${runtime.title} was not found; set ${runtime.binaryVariable} to include it)`);
+    }
+  }
+  return installed.map(({ runtime }) => runtime);
 }
 
 async function main(): Promise<void> {
   cleanUpOnSignals();
-  const versions = { deno: version("deno"), bun: version("bun") };
-  const runtimes = (["deno", "bun"] as const).filter((runtime) => versions[runtime] !== undefined);
-  console.log(
-    "mmap demo on " +
-      runtimes.map((runtime) => `${title(runtime)} ${versions[runtime]}`).join(" and ") +
-      ` (${os.platform()} ${os.arch()}, ${navigator.hardwareConcurrency} CPUs)`,
-  );
-  for (const runtime of ["deno", "bun"] as const) {
-    if (versions[runtime] === undefined) {
-      console.log(
-        `(${title(runtime)} was not found; set ${runtime.toUpperCase()}_BIN to include it)`,
-      );
-    }
-  }
+  const installed = introduceRuntimes();
   const file = await chooseFile();
-  await countLinesEveryWay(runtimes, file);
+  await countLinesEveryWay(installed, file);
   await lookUpRandomLines(file);
-  await shareMemory(runtimes);
+  await shareMemory(installed);
 }
 
 try {

@@ -1,21 +1,25 @@
 /**
- * The shared-memory part of the demo: a Deno and a Bun process map the same POSIX
- * shared-memory object, leave each other a message, and add to one counter with `Atomics`.
+ * The shared-memory part of the demo: one process per runtime (Deno, Bun, Node) maps the same
+ * POSIX shared-memory object, leaves the next one a message, and adds to one counter with
+ * `Atomics`.
  *
  * @module
  */
 import process from "node:process";
+import type { Runtime } from "../tests/support/runtimes.ts";
+import { runScript } from "./children.ts";
 import { onCleanup } from "./cleanup.ts";
 import { mapShared } from "./maps.ts";
-import { runScript, type Runtime, title } from "./runtimes.ts";
 import { COUNTER, counters, SHARED_BYTES } from "./shared_layout.ts";
 import { formatCount, progress } from "./terminal.ts";
 
 /** What one worker reported. */
 export interface WorkerReport {
+  /** The worker's runtime and version, as `Node 26.10.0`. */
   runtime: string;
   pid: number;
   added: number;
+  /** The message the worker read from the next worker's slot. */
   read: string;
 }
 
@@ -28,7 +32,10 @@ export interface SharedResult {
 }
 
 /** Runs one worker per runtime, each adding `adds` to the shared counter. */
-export async function shareCounter(runtimes: Runtime[], adds: number): Promise<SharedResult> {
+export async function shareCounter(
+  runtimes: readonly Runtime[],
+  adds: number,
+): Promise<SharedResult> {
   const name = `/mmap-demo-${process.pid}`;
   const shared = mapShared(name, SHARED_BYTES);
   const forget = onCleanup(() => {
@@ -37,19 +44,19 @@ export async function shareCounter(runtimes: Runtime[], adds: number): Promise<S
   });
   const view = counters(shared);
   const total = adds * runtimes.length;
-  const bar = progress(`${runtimes.map(title).join(" + ")} adding to one counter`, total);
+  const bar = progress(`${runtimes.map((runtime) => runtime.title).join(" + ")} adding`, total);
   const timer = setInterval(() => bar.update(Atomics.load(view, COUNTER)), 50);
   const started = performance.now();
   try {
     const finished = await Promise.all(
       runtimes.map((runtime, slot) =>
-        runScript(runtime, "shm_worker.ts", [name, String(slot), String(adds)])
+        runScript(runtime, "shm_worker.ts", [name, slot, runtimes.length, adds].map(String))
       ),
     );
     const seconds = (performance.now() - started) / 1000;
     const workers = finished.map((child, slot) => {
       if (child.code !== 0) {
-        throw new Error(`the ${title(runtimes[slot])} worker failed:\n${child.stderr}`);
+        throw new Error(`the ${runtimes[slot].title} worker failed:\n${child.stderr}`);
       }
       return JSON.parse(child.lines.at(-1)!) as WorkerReport;
     });

@@ -1,5 +1,5 @@
 /**
- * The layout of the demo's shared-memory object, used by the demo and by both workers: three
+ * The layout of the demo's shared-memory object, used by the demo and by every worker: three
  * 32-bit integers (the counter, how many workers have arrived, how many have finished) and one
  * message slot per worker.
  *
@@ -8,17 +8,18 @@
 
 /** Bytes in the shared-memory object. */
 export const SHARED_BYTES = 4096;
-/** Index in the `Int32Array` of the counter both workers add to. */
+/** Index in the `Int32Array` of the counter every worker adds to. */
 export const COUNTER = 0;
 /** Index of the number of workers that have written their message and are ready to count. */
 export const ARRIVED = 1;
 /** Index of the number of workers that have finished counting. */
 export const FINISHED = 2;
-/** How many workers share the object. */
-export const WORKERS = 2;
 
 const SLOT_START = 64;
 const SLOT_BYTES = 256;
+
+/** The most workers the object has message slots for. */
+export const MAX_WORKERS: number = Math.floor((SHARED_BYTES - SLOT_START) / SLOT_BYTES);
 
 /** Int32 views over the counters. */
 export function counters(bytes: Uint8Array): Int32Array {

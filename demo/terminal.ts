@@ -88,3 +88,10 @@ export function formatSeconds(seconds: number): string {
 export function formatCount(count: number): string {
   return Math.round(count).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
+
+/** Items as a sentence's list: `a`, `a and b`, `a, b and c`. */
+export function formatList(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}

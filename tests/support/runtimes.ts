@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { spawnSync } from "node:child_process";
 import process from "node:process";
 
 /** The runtimes the library supports, in the order they are shown. */
@@ -135,6 +136,19 @@ function currentName(): RuntimeName {
 
 /** The runtime running this process. */
 export const current: Runtime = runtimes[currentName()];
+
+/** This process's runtime version (`2.9.6`): each runtime reports its own under its name. */
+export const currentVersion: string = process.versions[current.name] ?? "unknown";
+
+/** The version (`2.9.6`) of a runtime's binary, or `undefined` if it cannot be run. */
+export function installedVersion(runtime: Runtime): string | undefined {
+  try {
+    const result = spawnSync(binary(runtime), ["--version"], { encoding: "utf8" });
+    return result.status === 0 ? /\d+\.\d+\.\d+/.exec(result.stdout)?.[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The other runtimes, in table order. */
 export const others: readonly Runtime[] = RUNTIME_NAMES
