@@ -2,6 +2,7 @@
 // in POSIX shared memory, so processes can add to one filter and ask it questions.
 // Run: deno run --allow-ffi --allow-read --allow-write --allow-env examples/bloom.ts
 //  or: bun run examples/bloom.ts
+//  or: node --disable-warning=ExperimentalWarning examples/bloom.ts
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

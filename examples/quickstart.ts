@@ -1,13 +1,15 @@
 // A first look: write a file through a shared mapping, read it back, and share memory by name.
 // Run: deno run --allow-ffi --allow-read --allow-write --allow-env examples/quickstart.ts
 //  or: bun run examples/quickstart.ts
+//  or: node --disable-warning=ExperimentalWarning examples/quickstart.ts
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
 import { open, PAGESIZE, shm } from "../mod.ts";
 
-const runtime = "Bun" in globalThis ? "Bun" : "Deno";
+// "Deno/2.9.6", "Bun/1.4.4", "Node.js/26": the runtime's name comes first.
+const runtime = navigator.userAgent.split("/")[0];
 const file = path.join(os.tmpdir(), `mmap-quickstart-${process.pid}.txt`);
 
 // 1. Map a file for writing: size creates it at 4096 bytes (sparse, zero-filled).

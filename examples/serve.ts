@@ -1,23 +1,29 @@
 // A static file server that answers from memory-mapped files, keeping the mappings of the most
-// recently served files in a small LRU cache (a hit costs a stat(), no open() or read()).
-// Run: deno run --allow-ffi --allow-read --allow-env --allow-net examples/serve.ts [ROOT] [--port N]
-//  or: bun run examples/serve.ts [ROOT] [--port N]
-// ROOT defaults to the current folder, the port to 8000 (0 picks a free one); it listens on
-// 127.0.0.1 only (--host to change that). Ctrl-C stops it and unmaps everything.
+// recently served files in a small LRU cache (a hit costs a stat(), no open() or read()). One
+// code path for every runtime: node:http.
+// Run: deno run --allow-ffi --allow-read --allow-env --allow-net examples/serve.ts [ROOT] [OPTIONS]
+//  or: bun run examples/serve.ts [ROOT] [OPTIONS]
+//  or: node --disable-warning=ExperimentalWarning examples/serve.ts [ROOT] [OPTIONS]
+// ROOT defaults to the current folder. OPTIONS: --port N (default 8000; 0 picks a free one),
+// --host H (default 127.0.0.1: loopback only), --cache N (files kept mapped, default 64).
+// Ctrl-C (or SIGTERM) stops it and unmaps everything.
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import process from "node:process";
 import { type Mapping, open } from "../mod.ts";
 
-type Mapped = Mapping;
-
 interface Entry {
-  bytes: Mapped;
+  bytes: Mapping;
   size: number;
   mtimeMs: number;
 }
 
-/** The mappings of recently served files, least recently used first; evicted ones unmapped. */
+/**
+ * The mappings of recently served files, least recently used first. An evicted one is dropped,
+ * not unmapped: a reply may still be sending it, and the runtime frees it once nothing does.
+ */
 export class MappingCache {
   readonly #entries = new Map<string, Entry>();
   readonly #capacity: number;
@@ -28,20 +34,20 @@ export class MappingCache {
   }
 
   /** The file's mapping (null if empty), cached while the file is unchanged; and if it was a hit. */
-  get(file: string, stat: fs.Stats): { bytes: Mapped | null; hit: boolean } {
+  get(file: string, stat: fs.Stats): { bytes: Mapping | null; hit: boolean } {
     const cached = this.#entries.get(file);
     if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
       this.#entries.delete(file); // re-inserting moves it to the most recent end
       this.#entries.set(file, cached);
       return { bytes: cached.bytes, hit: true };
     }
-    if (cached) this.#drop(file, cached);
+    if (cached) this.#entries.delete(file); // the file changed: map it afresh
     if (stat.size === 0) return { bytes: null, hit: false }; // an empty file: nothing to map
     const bytes = open(file); // read-only; writes could never reach the file
     this.#entries.set(file, { bytes, size: stat.size, mtimeMs: stat.mtimeMs });
-    for (const [oldest, entry] of this.#entries) {
+    for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.#capacity) break;
-      this.#drop(oldest, entry);
+      this.#entries.delete(oldest);
     }
     return { bytes, hit: false };
   }
@@ -51,15 +57,10 @@ export class MappingCache {
     return this.#entries.size;
   }
 
-  /** Unmaps every cached file. */
+  /** Unmaps every cached file (once the server has sent its last reply). */
   clear(): void {
-    for (const [file, entry] of this.#entries) this.#drop(file, entry);
-  }
-
-  #drop(file: string, entry: Entry): void {
-    this.#entries.delete(file);
-    // Safe at once: a Response copies the bytes it is given when it is made.
-    entry.bytes.unmap();
+    for (const entry of this.#entries.values()) entry.bytes.unmap();
+    this.#entries.clear();
   }
 }
 
@@ -81,7 +82,29 @@ function contentType(file: string): string {
   return TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
 }
 
-function listing(urlPath: string, folder: string): Response {
+/** What to answer: a status, headers (with the content length), and the body (none for HEAD). */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | null;
+}
+
+const encoder = new TextEncoder();
+
+/** A reply of `body` (text, or bytes that are the reply's own), with its length. */
+function reply(status: number, type: string, body: Uint8Array | string, head = false): Reply {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  return {
+    status,
+    headers: { "content-type": type, "content-length": String(bytes.length) },
+    body: head ? null : bytes,
+  };
+}
+
+const text = (status: number, message: string) =>
+  reply(status, "text/plain; charset=utf-8", message + "\n");
+
+function listing(urlPath: string, folder: string, head: boolean): Reply {
   const escape = (text: string) => text.replace(/[&<>"]/g, (char) => `&#${char.charCodeAt(0)};`);
   const base = urlPath.endsWith("/") ? urlPath : urlPath + "/";
   const items = fs.readdirSync(folder, { withFileTypes: true }).map((entry) => {
@@ -90,43 +113,48 @@ function listing(urlPath: string, folder: string): Response {
       escape(name)
     }</a></li>`;
   });
-  return new Response(`<!doctype html><title>${escape(base)}</title><ul>${items.join("")}</ul>`, {
-    headers: { "content-type": "text/html; charset=utf-8" },
-  });
+  const page = `<!doctype html><title>${escape(base)}</title><ul>${items.join("")}</ul>`;
+  return reply(200, "text/html; charset=utf-8", page, head);
 }
 
-/** Answers a request for a file under `root` (a real path), from `cache`. */
-export function handle(request: Request, root: string, cache: MappingCache): Response {
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    return new Response("method not allowed\n", { status: 405 });
-  }
+/**
+ * Answers a request (its method, and its URL as sent: a path and query) for a file under `root`
+ * (a real path), from `cache`.
+ */
+export function handle(method: string, url: string, root: string, cache: MappingCache): Reply {
+  if (method !== "GET" && method !== "HEAD") return text(405, "method not allowed");
+  const head = method === "HEAD";
   let urlPath: string;
   try {
-    urlPath = decodeURIComponent(new URL(request.url).pathname);
+    urlPath = decodeURIComponent(new URL(url, "http://localhost").pathname);
   } catch {
-    return new Response("bad path\n", { status: 400 });
+    return text(400, "bad path");
   }
   let file: string;
   try {
     file = fs.realpathSync(path.join(root, urlPath));
   } catch {
-    return new Response("not found\n", { status: 404 });
+    return text(404, "not found");
   }
   // Refuse anything that resolves outside the root, through ".." or a symbolic link.
-  if (file !== root && !file.startsWith(root + path.sep)) {
-    return new Response("forbidden\n", { status: 403 });
-  }
+  if (file !== root && !file.startsWith(root + path.sep)) return text(403, "forbidden");
   let stat = fs.statSync(file);
   if (stat.isDirectory()) {
     const index = path.join(file, "index.html");
-    if (!fs.existsSync(index)) return listing(urlPath, file);
+    if (!fs.existsSync(index)) return listing(urlPath, file, head);
     file = index;
     stat = fs.statSync(file);
   }
-  if (!stat.isFile()) return new Response("not a file\n", { status: 403 });
+  if (!stat.isFile()) return text(403, "not a file");
   const { bytes, hit } = cache.get(file, stat);
-  const headers = { "content-type": contentType(file), "x-mmap-cache": hit ? "hit" : "miss" };
-  return new Response(request.method === "HEAD" ? null : bytes, { headers });
+  const headers = {
+    "content-type": contentType(file),
+    "content-length": String(bytes?.length ?? 0),
+    "x-mmap-cache": hit ? "hit" : "miss",
+  };
+  // The mapping itself, no copy: an eviction while it is being sent only drops it (see
+  // MappingCache).
+  return { status: 200, headers, body: head ? null : bytes ?? new Uint8Array(0) };
 }
 
 interface Options {
@@ -149,43 +177,49 @@ function parseArguments(args: string[]): Options {
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
     throw new Error("--port takes a number from 0 to 65535");
   }
-  return options;
-}
-
-interface Server {
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** Starts `fetch` on the host and port with `Deno.serve` or `Bun.serve`. */
-function listen(host: string, port: number, fetch: (request: Request) => Response): Server {
-  const bun = (globalThis as {
-    Bun?: {
-      serve(options: object): { port: number; stop(closeActive?: boolean): Promise<void> };
-    };
-  }).Bun;
-  if (bun) {
-    const server = bun.serve({ hostname: host, port, fetch });
-    return { port: server.port, stop: () => server.stop() };
+  if (!Number.isInteger(options.cacheSize) || options.cacheSize < 1) {
+    throw new Error("--cache takes a number of files, at least 1");
   }
-  const server = Deno.serve({ hostname: host, port, onListen: () => {} }, fetch);
-  return { port: server.addr.port, stop: () => server.shutdown() };
+  if (options.host === undefined) throw new Error("--host takes a host name or address");
+  return options;
 }
 
 if (import.meta.main) {
   const options = parseArguments(process.argv.slice(2));
   const root = fs.realpathSync(options.root);
   const cache = new MappingCache(options.cacheSize);
-  const server = listen(options.host, options.port, (request) => handle(request, root, cache));
-  console.log(`serving ${root} on http://${options.host}:${server.port}/`);
-  const stop = async () => {
-    await server.stop();
-    cache.clear();
-    console.log("stopped; every mapping unmapped");
-    process.exit(0);
+  const server = http.createServer((request, response) => {
+    let answer: Reply;
+    try {
+      answer = handle(request.method ?? "GET", request.url ?? "/", root, cache);
+    } catch (error) {
+      // A file that went away between the checks, or that may not be read.
+      answer = text(500, `cannot serve it: ${(error as Error).message}`);
+    }
+    response.writeHead(answer.status, answer.headers);
+    response.end(answer.body ?? undefined);
+  });
+  server.on("error", (error) => {
+    console.error(`serve.ts: ${error.message}`); // the port is taken, say
+    process.exit(1);
+  });
+  server.listen(options.port, options.host, () => {
+    const { port } = server.address() as AddressInfo;
+    const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+    console.log(`serving ${root} on http://${host}:${port}/`);
+  });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130); // a second Ctrl-C: do not wait for open responses
+    stopping = true;
+    // Finish the responses under way, close idle keep-alive connections, then unmap.
+    server.close(() => {
+      cache.clear();
+      console.log("stopped; every mapping unmapped");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    if ("Bun" in globalThis) process.on(signal, stop);
-    else Deno.addSignalListener(signal, stop);
-  }
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }

@@ -1,4 +1,5 @@
-// examples/serve.ts: a real server on a free loopback port, fetched with fetch(), then stopped.
+// examples/serve.ts: a real server (node:http, on every runtime) on a free loopback port, fetched
+// with fetch(), then stopped with SIGTERM.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,9 +23,16 @@ function makeSite(files: Record<string, string | Uint8Array>): { folder: string;
   return { folder, site };
 }
 
-/** Starts serve.ts on a free 127.0.0.1 port, runs `body` with its URL, then stops it. */
-async function withServer(site: string, body: (url: string) => Promise<void>): Promise<void> {
-  const args = runtime.scriptArgs(script, [site, "--port", "0"], { net: true });
+/**
+ * Starts serve.ts (with `options`) on a free 127.0.0.1 port, runs `body` with its URL, then stops
+ * it.
+ */
+async function withServer(
+  site: string,
+  body: (url: string) => Promise<void>,
+  options: string[] = [],
+): Promise<void> {
+  const args = runtime.scriptArgs(script, [site, "--port", "0", ...options], { net: true });
   const child = spawn(binary(runtime), args, {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
@@ -54,10 +62,16 @@ async function withServer(site: string, body: (url: string) => Promise<void>): P
 
 async function get(
   url: string,
-): Promise<{ status: number; cache: string | null; bytes: Uint8Array }> {
-  const response = await fetch(url);
+  method = "GET",
+): Promise<{ status: number; cache: string | null; length: string | null; bytes: Uint8Array }> {
+  const response = await fetch(url, { method });
   const bytes = new Uint8Array(await response.arrayBuffer());
-  return { status: response.status, cache: response.headers.get("x-mmap-cache"), bytes };
+  return {
+    status: response.status,
+    cache: response.headers.get("x-mmap-cache"),
+    length: response.headers.get("content-length"),
+    bytes,
+  };
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -110,6 +124,43 @@ test("serve.ts refuses paths that leave its root and says 404 for missing files"
       assert.equal(escape.status, 403);
       assert.doesNotMatch(text(escape.bytes), /outside the root/);
       assert.equal((await get(url + "missing.txt")).status, 404);
+    });
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("serve.ts unmaps the least recently used file beyond --cache, and still answers it whole", async () => {
+  const big = Uint8Array.from({ length: 200_000 }, (_, index) => (index * 31) % 256);
+  const { folder, site } = makeSite({ "a.bin": big, "b.txt": "bee" });
+  try {
+    await withServer(site, async (url) => {
+      const first = await get(url + "a.bin");
+      assert.equal(first.cache, "miss");
+      assert.deepEqual(first.bytes, big);
+      assert.equal((await get(url + "b.txt")).cache, "miss"); // a.bin is unmapped now
+      const again = await get(url + "a.bin");
+      assert.equal(again.cache, "miss");
+      assert.deepEqual(again.bytes, big);
+      assert.equal((await get(url + "a.bin")).cache, "hit");
+    }, ["--cache", "1"]);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("serve.ts answers HEAD with the length alone, lists folders, and refuses other methods", async () => {
+  const { folder, site } = makeSite({ "notes.md": "# notes\n", "sub/deeper.txt": "down here" });
+  try {
+    await withServer(site, async (url) => {
+      const head = await get(url + "notes.md", "HEAD");
+      assert.equal(head.status, 200);
+      assert.equal(head.length, "8");
+      assert.equal(head.bytes.length, 0);
+      const listing = text((await get(url)).bytes);
+      assert.match(listing, /href="\/notes\.md"/);
+      assert.match(listing, /href="\/sub"[^>]*>sub\/</);
+      assert.equal((await get(url + "notes.md", "POST")).status, 405);
     });
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
