@@ -1,11 +1,13 @@
 /**
- * Runs the benchmarks: generates the data, runs the native floor, the Deno side (`deno bench`
- * on bench/mmap_bench.ts) and the Bun side (bench/cases.ts) as child processes, and prints one
- * table of this library against each peer with the ratio, the target and whether it was met.
- * Timings never fail the run; a case that throws does.
+ * Runs the benchmarks: generates the data, runs the native floor and then each runtime's side
+ * as child processes: the Deno side (`deno bench` on bench/mmap_bench.ts), the Bun and Node
+ * sides (bench/cases.ts), each started as tests/support/runtimes.ts says; and prints one table
+ * of this library against each peer with the ratio, the target and whether it was met. A
+ * runtime that is not installed is skipped. Timings never fail the run; a case that throws does.
  *
  * `deno task bench` (full sizes) or `deno task bench:quick` (small sizes, for CI); both build
- * the library and the native floor first. See bench/README.md.
+ * the library and the native floor first. `--runtimes=node,bun` runs only those sides. See
+ * bench/README.md.
  *
  * @module
  */
@@ -13,8 +15,22 @@ import * as os from "node:os";
 import * as fs from "node:fs";
 import { type DataSet, FULL, makeData, QUICK, removeData, type Sizes } from "./data.ts";
 import { type CaseResult, CASES, type RuntimeResult } from "./cases.ts";
+import {
+  binary,
+  current,
+  currentVersion,
+  installedVersion,
+  type Runtime,
+  RUNTIME_NAMES,
+  runtimeNamed,
+  runtimes,
+} from "../tests/support/runtimes.ts";
 
 const quick = Deno.args.includes("--quick");
+/** The runtimes asked for (`--runtimes=deno,node`; default: all), run in the table's order. */
+const asked: readonly Runtime[] = Deno.args.find((arg) => arg.startsWith("--runtimes="))
+  ?.slice("--runtimes=".length).split(",").map(runtimeNamed) ??
+  RUNTIME_NAMES.map((name) => runtimes[name]);
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const floorPath = `${root}target/release/examples/native_floor`;
 
@@ -59,15 +75,26 @@ async function child(
   }
 }
 
-/** The last line a child printed: the JSON of the floor and of the Bun side. */
+/** The last line a child printed: the JSON of the floor and of a harness side. */
 function lastLine(text: string): string {
   return text.trim().split("\n").at(-1) ?? "";
 }
 
 /** What `deno bench --json` prints, as far as it is read here. */
 interface DenoBenchReport {
+  /** `"Deno/2.9.6 x86_64-unknown-linux-gnu"`. */
   runtime: string;
   benches: { group: string; name: string; results: { ok?: { avg: number } }[] }[];
+}
+
+/**
+ * `deno bench --json` with the permissions the runtime table gives a script that writes (the
+ * same as its `deno run`).
+ */
+function denoBenchArgs(script: string): string[] {
+  const args = runtimes.deno.scriptArgs(script, [], { write: true });
+  if (args[0] !== "run") throw new Error(`bench: expected \`deno run\` arguments: ${args}`);
+  return ["bench", "--json", ...args.slice(1)];
 }
 
 /**
@@ -75,10 +102,9 @@ interface DenoBenchReport {
  * mean ns per operation, `deno bench`'s headline figure), and each case turns them into rows.
  */
 async function denoSide(data: DataSet, sizes: Sizes): Promise<RuntimeResult> {
-  const args = ["bench", "--json", "--allow-ffi", "--allow-read", "--allow-write", "--allow-env"];
   const env = { MMAP_BENCH_DATA: JSON.stringify(data), MMAP_BENCH_QUICK: quick ? "1" : "0" };
   const report = JSON.parse(
-    await child(Deno.execPath(), [...args, "bench/mmap_bench.ts"], env),
+    await child(binary(runtimes.deno), denoBenchArgs("bench/mmap_bench.ts"), env),
   ) as DenoBenchReport;
   const groups = new Map<string, Record<string, number>>();
   for (const bench of report.benches) {
@@ -89,28 +115,58 @@ async function denoSide(data: DataSet, sizes: Sizes): Promise<RuntimeResult> {
     groups.set(bench.group, { ...groups.get(bench.group), [bench.name]: ok.avg });
   }
   const cases = CASES.flatMap((definition) => definition.rows(groups.get(definition.id)!, sizes));
-  return { runtime: "deno", version: Deno.version.deno, cases };
+  // The version of the Deno that ran the benches (DENO_BIN may name another than this one).
+  const version = /^Deno\/(\S+)/.exec(report.runtime)?.[1] ?? currentVersion;
+  return { runtime: "deno", version, cases };
 }
 
-/** The Bun side: `bench/cases.ts` under Bun, timed by `bench/timing.ts`. */
-async function bunSide(data: DataSet): Promise<RuntimeResult> {
-  const args = [
-    "run",
-    "bench/cases.ts",
-    "--data",
-    JSON.stringify(data),
-    ...(quick ? ["--quick"] : []),
-  ];
-  return JSON.parse(lastLine(await child("bun", args)));
-}
-
-function bunAvailable(): boolean {
-  try {
-    return new Deno.Command("bun", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
+/** A side run by this file's harness: `bench/cases.ts` under the runtime, timed by timing.ts. */
+async function harnessSide(runtime: Runtime, data: DataSet): Promise<RuntimeResult> {
+  const args = ["--data", JSON.stringify(data), ...(quick ? ["--quick"] : [])];
+  const result = JSON.parse(
+    lastLine(await child(binary(runtime), runtime.scriptArgs("bench/cases.ts", args))),
+  ) as RuntimeResult;
+  if (runtimeNamed(result.runtime) !== runtime) {
+    throw new Error(`bench: ${binary(runtime)} ran as ${result.runtime}, not ${runtime.name}`);
   }
+  return result;
+}
+
+/** How one runtime's side is run and timed. */
+interface Side {
+  runtime: Runtime;
+  /** What its times are, for the note above the table. */
+  timedBy: string;
+  run(data: DataSet, sizes: Sizes): Promise<RuntimeResult>;
+}
+
+/** Deno's side is `deno bench`; every other runtime's is this file's harness. */
+function side(runtime: Runtime): Side {
+  return runtime.name === "deno"
+    ? { runtime, timedBy: "deno bench's means", run: denoSide }
+    : { runtime, timedBy: "medians of bench/timing.ts", run: (data) => harnessSide(runtime, data) };
+}
+
+/** True if the runtime's binary runs (this process's own always does). */
+function available(runtime: Runtime): boolean {
+  return runtime === current || installedVersion(runtime) !== undefined;
+}
+
+/** How each side's times were taken: `"Deno's are deno bench's means; Bun's, Node's and ..."`. */
+function timedBy(sides: Side[]): string {
+  const groups = new Map<string, string[]>();
+  for (const { runtime, timedBy } of sides) {
+    groups.set(timedBy, [...groups.get(timedBy) ?? [], `${runtime.title}'s`]);
+  }
+  // The native floor is timed the way the harness times.
+  const harness = "medians of bench/timing.ts";
+  groups.set(harness, [...groups.get(harness) ?? [], "the native floor's"]);
+  return [...groups].map(([how, who]) => `${list(who)} are ${how}`).join("; ");
+}
+
+/** `"a"`, `"a and b"`, `"a, b and c"`. */
+function list(items: string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
 function time(ns: number): string {
@@ -189,34 +245,37 @@ async function main(): Promise<void> {
     console.error(`mmap bench (${quick ? "quick" : "full"}): generating data...`);
     const data = makeData(sizes);
     dir = data.dir;
-    const sides: [string, () => Promise<RuntimeResult>][] = [
-      ["deno bench", () => denoSide(data, sizes)],
-    ];
-    if (bunAvailable()) {
-      sides.push(["bun", () => bunSide(data)]);
-    } else {
-      console.error("  bun not found on PATH: the Bun side is skipped");
+    const sides: Side[] = [];
+    for (const runtime of RUNTIME_NAMES.map((name) => runtimes[name])) {
+      if (!asked.includes(runtime)) continue;
+      if (available(runtime)) {
+        sides.push(side(runtime));
+      } else {
+        console.error(
+          `  ${binary(runtime)} not found (PATH, or ${runtime.binaryVariable}): ` +
+            `the ${runtime.title} side is skipped`,
+        );
+      }
     }
     const results: RuntimeResult[] = [];
     const floors: Floor[] = [];
-    for (const [name, side] of sides) {
+    for (const { runtime, run } of sides) {
       // The floor runs right before each runtime, so a machine that got busier or quieter in
       // between does not skew one runtime's ratios.
       console.error("  native floor...");
       floors.push(
         JSON.parse(lastLine(await child(floorPath, [data.small, ...(quick ? ["--quick"] : [])]))),
       );
-      console.error(`  ${name}...`);
-      results.push(await side());
+      console.error(`  ${runtime.title}...`);
+      results.push(await run(data, sizes));
     }
-    const versions = results.map((r) => `${r.runtime === "deno" ? "Deno" : "Bun"} ${r.version}`);
+    const versions = results.map((r) => `${runtimeNamed(r.runtime).title} ${r.version}`);
     console.log(
       `mmap bench, ${quick ? "quick (small sizes; ratios are rough)" : "full"}: ` +
         `${versions.join(", ")}; ${machine()}`,
     );
     console.log(
-      "Times per operation: Deno's are deno bench's means, Bun's and the native floor's the " +
-        "medians of bench/timing.ts; ratio = this library's time / the peer's.",
+      `Times per operation: ${timedBy(sides)}; ratio = this library's time / the peer's.`,
     );
     print(rows(results, floors));
     console.log(`(${((performance.now() - started) / 1e3).toFixed(0)} s in all)`);
