@@ -50,8 +50,8 @@ function runDropIn(runtime: Runtime, script: string): string {
 }
 
 const expected: Record<string, RegExp> = {
-  "node_mmap_test.cjs": /^ok$/m,
-  "mmap_v3_test.cjs": /^ok$/m,
+  "node_mmap_checks.cjs": /^ok$/m,
+  "mmap_v3_checks.cjs": /^ok$/m,
   "bloom_file.cjs": /^check: true$/m,
   "bloom_shm.cjs": /^check: true$/m,
   "fast_http.cjs": /^ok$/m,
