@@ -11,7 +11,7 @@
 import process from "node:process";
 import { symbols } from "./symbols.ts";
 import { convertTable, gatherSymbols } from "./convert.ts";
-import { libraryMissing, libraryPath, type Native } from "./native.ts";
+import { libraryMissing, locateLibrary, type Native } from "./native.ts";
 import type { NativeType } from "./symbols.ts";
 
 /** The `bun:ffi` type names the table needs. */
@@ -74,12 +74,13 @@ export function load(): Native {
   const getBuiltinModule = (process as { getBuiltinModule?: GetBuiltinModule }).getBuiltinModule;
   const ffi = getBuiltinModule?.("bun:ffi") as BunFfi | undefined;
   if (ffi === undefined) throw new Error(`mmap: this Bun (${bun.version}) has no bun:ffi`);
-  const path = libraryPath(process.platform, bun.env.MMAP_FFI_LIB);
+  const location = locateLibrary(bun.env.MMAP_FFI_LIB);
+  if (location.from === "nowhere") throw libraryMissing(location, undefined);
   let library: { symbols: Record<string, unknown> };
   try {
-    library = ffi.dlopen(path, bunSymbols());
+    library = ffi.dlopen(location.path, bunSymbols());
   } catch (cause) {
-    throw libraryMissing(path, cause);
+    throw libraryMissing(location, cause);
   }
   const native = gatherSymbols(symbols, library.symbols);
   const deallocator = native.mmap_ffi_release_callback() as number;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import process from "node:process";
 import type { NativeSymbols } from "./symbols.ts";
 
 /** A loaded native library and the runtime-specific pieces around it. */
@@ -45,23 +46,88 @@ export function libraryFileName(os: string): string {
   return os === "darwin" ? "libmmap_ffi.dylib" : "libmmap_ffi.so";
 }
 
-/** Where the library is looked for: `MMAP_FFI_LIB` if set, else cargo's release output. */
-export function libraryPath(os: string, override: string | undefined): string {
-  if (override) return override;
-  const url = new URL(`../target/release/${libraryFileName(os)}`, import.meta.url);
-  return decodeURIComponent(url.pathname);
+/**
+ * The npm package that carries the prebuilt library for this OS and CPU
+ * (`@mmap/mmap-linux-x64-gnu`, `@mmap/mmap-darwin-arm64`); npm installs the one that fits with
+ * `@mmap/mmap`, as an optional dependency.
+ */
+export function platformPackage(os: string, arch: string): string {
+  return `@mmap/mmap-${os}-${arch}${os === "linux" ? "-gnu" : ""}`;
+}
+
+/** Where the library was found, and how. */
+export interface LibraryLocation {
+  /** Its path. */
+  readonly path: string;
+  /**
+   * How it was found: the environment variable, the platform package, or this checkout's
+   * build; `"nowhere"` for a module loaded from a URL (JSR), which has no checkout beside it.
+   */
+  readonly from: "MMAP_FFI_LIB" | "package" | "checkout" | "nowhere";
 }
 
 /**
- * The error thrown when the library cannot be loaded, saying how to build it; `note` adds what
- * the loader knows (an environment variable it could not read).
+ * The library in each platform package, resolved as a module would be (no file is read, so
+ * Deno never prompts). Written out one by one so that tools that read the code (JSR, bundlers)
+ * see each name.
  */
-export function libraryMissing(path: string, cause: unknown, note = ""): Error {
-  const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
+const PACKAGED: Readonly<Record<string, () => string>> = {
+  "linux-x64": () => import.meta.resolve("@mmap/mmap-linux-x64-gnu/libmmap_ffi.so"),
+  "linux-arm64": () => import.meta.resolve("@mmap/mmap-linux-arm64-gnu/libmmap_ffi.so"),
+  "darwin-arm64": () => import.meta.resolve("@mmap/mmap-darwin-arm64/libmmap_ffi.dylib"),
+  "darwin-x64": () => import.meta.resolve("@mmap/mmap-darwin-x64/libmmap_ffi.dylib"),
+};
+
+/** The platform package's library, if that package is installed where this module can see it. */
+function fromPackage(os: string, arch: string): string | undefined {
+  try {
+    const url = PACKAGED[`${os}-${arch}`]?.();
+    return url?.startsWith("file:") ? decodeURIComponent(new URL(url).pathname) : undefined;
+  } catch {
+    return undefined; // not installed (or not resolvable from here, as from JSR)
+  }
+}
+
+/**
+ * Where the library is: `MMAP_FFI_LIB` if set; else the platform package's (see
+ * {@linkcode platformPackage}); else cargo's release build beside this module, for a checkout of
+ * the library itself.
+ */
+export function locateLibrary(
+  override: string | undefined,
+  os: string = process.platform,
+  arch: string = process.arch,
+): LibraryLocation {
+  if (override) return { path: override, from: "MMAP_FFI_LIB" };
+  const packaged = fromPackage(os, arch);
+  if (packaged !== undefined) return { path: packaged, from: "package" };
+  const url = new URL(`../target/release/${libraryFileName(os)}`, import.meta.url);
+  if (url.protocol !== "file:") return { path: "", from: "nowhere" };
+  return { path: decodeURIComponent(url.pathname), from: "checkout" };
+}
+
+/**
+ * The error thrown when the library cannot be loaded: where it was looked for, and what to do
+ * on this platform; `note` adds what the loader knows (an environment variable it could not
+ * read).
+ */
+export function libraryMissing(location: LibraryLocation, cause: unknown, note = ""): Error {
+  const platform = `${process.platform}-${process.arch}`;
+  const name = platformPackage(process.platform, process.arch);
+  const where = {
+    MMAP_FFI_LIB: `at ${location.path} (named by MMAP_FFI_LIB)`,
+    package: `at ${location.path} (from ${name})`,
+    checkout: `at ${location.path} (built in this checkout)`,
+    nowhere: `for ${import.meta.url}: a module loaded from a URL has no library beside it`,
+  }[location.from];
+  const checkout = location.from === "checkout"
+    ? "; in a checkout of the library, build it with `cargo build --release` in " +
+      `${decodeURIComponent(new URL("..", import.meta.url).pathname)} (or \`deno task build\`)`
+    : "";
   return new Error(
-    `mmap: cannot load the native library at ${path}. Build it with ` +
-      `\`cargo build --release\` in ${root} (or \`deno task build\`), or set MMAP_FFI_LIB ` +
-      `to the library's path.${note}`,
+    `mmap: cannot load the native library ${where}. On ${platform}, install ${name} (npm, bun ` +
+      "and `deno add npm:@mmap/mmap` install it with @mmap/mmap, unless optional dependencies " +
+      `are turned off), or set MMAP_FFI_LIB to the library's path${checkout}.${note}`,
     { cause },
   );
 }

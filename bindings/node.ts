@@ -20,7 +20,7 @@ import { convertTable, gatherSymbols } from "./convert.ts";
 import {
   type DlopenAddon,
   libraryMissing,
-  libraryPath,
+  locateLibrary,
   type Native,
   nodeApiWrap,
 } from "./native.ts";
@@ -91,7 +91,9 @@ export function load(): Native {
         "--no-experimental-ffi",
     );
   }
-  const path = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
+  const location = locateLibrary(process.env.MMAP_FFI_LIB);
+  if (location.from === "nowhere") throw libraryMissing(location, undefined);
+  const path = location.path;
   // Under `--permission`, asked first so the error names the flags.
   if (node.permission && !node.permission.has("ffi")) {
     throw accessDenied(
@@ -104,7 +106,7 @@ export function load(): Native {
   try {
     functions = ffi.dlopen(path, nodeSignatures()).functions;
   } catch (cause) {
-    throw libraryMissing(path, cause);
+    throw libraryMissing(location, cause);
   }
   try {
     // Node refuses to move these buffers to another thread, and ends a Worker without
@@ -120,7 +122,7 @@ export function load(): Native {
         { cause },
       );
     }
-    throw libraryMissing(path, cause);
+    throw libraryMissing(location, cause);
   }
   return {
     runtimeName: `Node ${node.version}`,

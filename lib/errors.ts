@@ -199,11 +199,11 @@ function pastEnd(context: FailureContext, fileSize: number): string {
 /** The error for a failed status (never 0) from the native library. */
 export function failure(status: number, context: FailureContext = {}): Error {
   const out = context.out;
-  const syscallNumber = out && status > 0 ? out[abi.OUT_SYSCALL] : 0;
+  const syscallNumber = (status > 0 ? out?.[abi.OUT_SYSCALL] : 0) ?? 0;
   const [code, syscall, message] = describe(status, syscallNumber);
   const where = context.path === undefined ? "" : ` '${context.path}'`;
   if (status === abi.STATUS_MAPPING_LIMIT) {
-    const limit = out ? out[abi.OUT_COUNT] : abi.MAPPING_LIMIT;
+    const limit = out?.[abi.OUT_COUNT] ?? abi.MAPPING_LIMIT;
     const error = new MmapError(
       `${code}: ${message}: this process already holds ${limit} mappings, the most this ` +
         "library allows (three quarters of the kernel's vm.max_map_count, so the runtime " +
@@ -224,7 +224,7 @@ export function failure(status: number, context: FailureContext = {}): Error {
     if (context.path !== undefined) error.path = context.path;
     return error;
   }
-  const fileSize = out ? out[abi.OUT_FILE_SIZE] : 0;
+  const fileSize = out?.[abi.OUT_FILE_SIZE] ?? 0;
   const offset = context.offset ?? 0;
   switch (status) {
     case abi.STATUS_PAST_END_OF_FILE:

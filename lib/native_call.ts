@@ -47,9 +47,14 @@ function check(status: number, context: Omit<FailureContext, "out"> = {}): void 
   if (status !== 0) throw failure(status, { ...context, out });
 }
 
+/** Out slot `index` (the array has all OUT_SLOTS of them). */
+function slot(index: number): number {
+  return out[index] ?? Number.NaN;
+}
+
 /** The mapping a successful map call wrote to the out slots. */
 function mapped(): Mapped {
-  return { address: out[abi.OUT_ADDRESS], length: out[abi.OUT_LENGTH], id: out[abi.OUT_ID] };
+  return { address: slot(abi.OUT_ADDRESS), length: slot(abi.OUT_LENGTH), id: slot(abi.OUT_ID) };
 }
 
 /** What to map, and how to open it. */
@@ -209,7 +214,7 @@ export function residency(
     out.length,
   );
   check(status);
-  return { pages: out[abi.OUT_LENGTH], resident: out[abi.OUT_COUNT] };
+  return { pages: slot(abi.OUT_LENGTH), resident: slot(abi.OUT_COUNT) };
 }
 
 /** Where a mapping being resized comes from: a file (opened by name, `fd`), an object, memory. */
@@ -253,7 +258,7 @@ export function resize(
     out.length,
   );
   check(status, context);
-  return { mapped: mapped(), moves: out[abi.OUT_COUNT] === 1 };
+  return { mapped: mapped(), moves: slot(abi.OUT_COUNT) === 1 };
 }
 
 /** Finishes a resize whose `moves` was true: carries the old mapping's bytes to the new one. */

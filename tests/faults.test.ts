@@ -9,7 +9,7 @@ import * as path from "node:path";
 import process from "node:process";
 import mmap, { anonymous, MmapError, open, shm } from "../mod.ts";
 import { native } from "../bindings/load.ts";
-import { libraryPath } from "../bindings/native.ts";
+import { locateLibrary } from "../bindings/native.ts";
 import { written } from "./fixtures/faults.ts";
 import {
   fdsOf,
@@ -187,7 +187,7 @@ function nobodysCopy(which: Runtime, home: string): { script: string; binary: st
   for (const part of parts) {
     fs.cpSync(path.join(root, part), path.join(tree, part), { recursive: true });
   }
-  const library = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
+  const library = locateLibrary(process.env.MMAP_FFI_LIB).path;
   fs.mkdirSync(path.join(tree, "target", "release"), { recursive: true });
   fs.copyFileSync(library, path.join(tree, "target", "release", path.basename(library)));
   let command = binary(which);

@@ -1,16 +1,18 @@
-// Loading the native library: the symbol table matches the library, and a missing library
-// says how to build it.
+// Loading the native library: the symbol table matches the library, it is looked up in order
+// (MMAP_FFI_LIB, the platform package, this checkout's build), and a missing library says what
+// to install or build.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import process from "node:process";
 import { symbols } from "../bindings/symbols.ts";
 import { exportName } from "../bindings/convert.ts";
 import { bunSymbols } from "../bindings/bun.ts";
 import { nodeSignatures } from "../bindings/node.ts";
-import { libraryFileName, libraryPath } from "../bindings/native.ts";
+import { libraryFileName, locateLibrary, platformPackage } from "../bindings/native.ts";
 import { runFixture, runtime, test } from "./harness.ts";
 
 test("the symbol table names exactly the library's exported symbols", () => {
-  const library = libraryPath("linux", undefined);
+  const library = locateLibrary(undefined).path;
   const listing = spawnSync("nm", ["-D", "--defined-only", library], { encoding: "utf8" });
   assert.equal(listing.status, 0, listing.stderr);
   const exported = listing.stdout.split("\n")
@@ -67,10 +69,22 @@ test("the Node form of the table converts every parameter and result", () => {
   assert.equal(converted.mmap_ffi_map_path.return, "i32");
 });
 
-test("the library file is named for the OS", () => {
+test("the library file and its package are named for the OS and CPU", () => {
   assert.equal(libraryFileName("linux"), "libmmap_ffi.so");
   assert.equal(libraryFileName("darwin"), "libmmap_ffi.dylib");
-  assert.equal(libraryPath("linux", "/custom/lib.so"), "/custom/lib.so");
+  assert.equal(platformPackage("linux", "x64"), "@mmap/mmap-linux-x64-gnu");
+  assert.equal(platformPackage("linux", "arm64"), "@mmap/mmap-linux-arm64-gnu");
+  assert.equal(platformPackage("darwin", "arm64"), "@mmap/mmap-darwin-arm64");
+});
+
+test("MMAP_FFI_LIB comes first; without a platform package, this checkout's build", () => {
+  assert.deepEqual(locateLibrary("/custom/lib.so"), {
+    path: "/custom/lib.so",
+    from: "MMAP_FFI_LIB",
+  });
+  const checkout = locateLibrary(undefined, "linux", "x64");
+  assert.equal(checkout.from, "checkout");
+  assert.match(checkout.path, /\/target\/release\/libmmap_ffi\.so$/);
 });
 
 test("a missing library fails with how to build it", () => {
@@ -81,5 +95,10 @@ test("a missing library fails with how to build it", () => {
   });
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /cannot load the native library at \/nonexistent\/libmmap_ffi\.so/);
+  assert.match(missing.stderr, /named by MMAP_FFI_LIB/);
+  assert.match(
+    missing.stderr,
+    new RegExp(`install ${platformPackage(process.platform, process.arch)}`),
+  );
   assert.match(missing.stderr, /cargo build --release/);
 });

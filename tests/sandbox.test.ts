@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { libraryPath } from "../bindings/native.ts";
+import { locateLibrary } from "../bindings/native.ts";
 import { root, run, shmName, test } from "./harness.ts";
 import { binary, runtimes } from "./support/runtimes.ts";
 
-const LIBRARY = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
+const LIBRARY = locateLibrary(process.env.MMAP_FFI_LIB).path;
 
 /** Runs `source` (TypeScript, importing the library from `from`) under Deno with `flags`. */
 function deno(

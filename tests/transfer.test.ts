@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { anonymous, type Mapping, MmapError } from "../mod.ts";
 import process from "node:process";
-import { libraryPath } from "../bindings/native.ts";
+import { locateLibrary } from "../bindings/native.ts";
 import { root, runSource, runtime, test } from "./harness.ts";
 
 /** What `body` throws (undefined if nothing). */
@@ -97,7 +97,7 @@ test("importing the library replaces no built-in and adds no global", () => {
   // Captured before the import, in a child, since a static import is hoisted. Deno's own
   // Node-API loader defines a global (nodeBootstrap) the first time any addon loads, so the
   // child loads one the plain way first: what is left to see is the library's doing.
-  const library = libraryPath(process.platform, process.env.MMAP_FFI_LIB);
+  const library = locateLibrary(process.env.MMAP_FFI_LIB).path;
   const result = runSource(
     runtime,
     `

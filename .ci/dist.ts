@@ -1,0 +1,128 @@
+/**
+ * `deno task dist`: builds the packages into `dist/` (see the layout in README's "Packages").
+ *
+ * 1. The prebuilt native libraries, one npm package each (`.ci/dist_binaries.sh`).
+ * 2. The JavaScript package `@mmap/mmap`: `tsc` turns mod.ts, lib/ and bindings/ into
+ *    JavaScript and `.d.ts` files (`.ci/tsconfig.dist.json`), beside a package.json that lists
+ *    every platform package as an optional dependency.
+ * 3. `npm pack` of each into `dist/tarballs/`.
+ *
+ * `--skip-binaries` reuses the platform packages already in `dist/npm/` (for work on the
+ * JavaScript side). Run from anywhere; everything is relative to the repository.
+ *
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import process from "node:process";
+
+const root = path.resolve(decodeURIComponent(new URL("..", import.meta.url).pathname));
+const dist = path.join(root, "dist");
+const npmDir = path.join(dist, "npm");
+const packageDir = path.join(npmDir, "mmap");
+
+/** The platform packages, by folder under dist/npm/, as `.ci/dist_binaries.sh` makes them. */
+const PLATFORMS = ["linux-x64-gnu", "linux-arm64-gnu", "darwin-arm64", "darwin-x64"] as const;
+
+/** Runs a command in the repository, echoing it; throws if it fails. */
+function run(command: string, args: string[], cwd = root): string {
+  console.log(`dist: ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    process.stdout.write(result.stdout);
+    throw new Error(`dist: ${command} failed with status ${result.status}`);
+  }
+  return result.stdout;
+}
+
+/** The version every package gets: deno.json's. */
+function version(): string {
+  const config = JSON.parse(fs.readFileSync(path.join(root, "deno.json"), "utf8"));
+  if (typeof config.version !== "string") throw new Error("dist: deno.json has no version");
+  return config.version;
+}
+
+/** The `.d.ts` files keep the source's `.ts` specifiers; they name `.js` files in the package. */
+function rewriteDeclarations(folder: string): void {
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(".d.ts")) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const text = fs.readFileSync(file, "utf8")
+      .replace(/(from\s+["']\.{1,2}\/[^"']+)\.ts(["'])/g, "$1.js$2")
+      .replace(/(import\(["']\.{1,2}\/[^"']+)\.ts(["']\))/g, "$1.js$2");
+    fs.writeFileSync(file, text);
+  }
+}
+
+/** The JavaScript package's manifest. */
+function manifest(version: string): Record<string, unknown> {
+  return {
+    name: "@mmap/mmap",
+    version,
+    description: "Memory-mapped files and POSIX shared memory for Deno, Bun and Node: a real " +
+      "Uint8Array (or, through the node mmap API, a Buffer) over the mapped pages, no copies.",
+    license: "MIT",
+    keywords: ["mmap", "memory-mapped", "shared-memory", "shm", "ffi", "deno", "bun", "node"],
+    type: "module",
+    main: "./mod.js",
+    types: "./mod.d.ts",
+    exports: {
+      ".": { types: "./mod.d.ts", default: "./mod.js" },
+      "./package.json": "./package.json",
+    },
+    files: ["mod.js", "mod.d.ts", "lib/", "bindings/", "LICENSE", "README.md", "CHANGELOG.md"],
+    engines: { node: ">=26.1.0" },
+    optionalDependencies: Object.fromEntries(
+      PLATFORMS.map((platform) => [`@mmap/mmap-${platform}`, version]),
+    ),
+  };
+}
+
+/** Builds dist/npm/mmap from the TypeScript source. */
+function buildJavaScript(version: string): void {
+  fs.rmSync(packageDir, { recursive: true, force: true });
+  run(path.join(root, "node_modules", ".bin", "tsc"), ["-p", ".ci/tsconfig.dist.json"]);
+  rewriteDeclarations(packageDir);
+  for (const file of ["LICENSE", "README.md", "CHANGELOG.md"]) {
+    fs.copyFileSync(path.join(root, file), path.join(packageDir, file));
+  }
+  fs.writeFileSync(
+    path.join(packageDir, "package.json"),
+    JSON.stringify(manifest(version), null, 2) + "\n",
+  );
+}
+
+/** Packs every package folder into dist/tarballs/. */
+function pack(): void {
+  const tarballs = path.join(dist, "tarballs");
+  fs.rmSync(tarballs, { recursive: true, force: true });
+  fs.mkdirSync(tarballs, { recursive: true });
+  for (const folder of ["mmap", ...PLATFORMS]) {
+    const source = path.join(npmDir, folder);
+    if (!fs.existsSync(path.join(source, "package.json"))) {
+      throw new Error(`dist: ${source} is missing; build the binaries first`);
+    }
+    run("npm", ["pack", "--silent", "--pack-destination", tarballs], source);
+  }
+  for (const file of fs.readdirSync(tarballs).sort()) {
+    const size = fs.statSync(path.join(tarballs, file)).size;
+    console.log(`dist: ${file} (${(size / 1024).toFixed(0)} KiB)`);
+  }
+}
+
+const started = performance.now();
+const release = version();
+if (!process.argv.includes("--skip-binaries")) {
+  run("bash", [path.join(root, ".ci", "dist_binaries.sh")]);
+}
+buildJavaScript(release);
+pack();
+console.log(
+  `dist: @mmap/mmap ${release} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
