@@ -120,16 +120,18 @@ export function libraryMissing(location: LibraryLocation, cause: unknown, note =
     checkout: `at ${location.path} (built in this checkout)`,
     nowhere: `for ${import.meta.url}: a module loaded from a URL has no library beside it`,
   }[location.from];
-  const checkout = location.from === "checkout"
-    ? "; in a checkout of the library, build it with `cargo build --release` in " +
-      `${decodeURIComponent(new URL("..", import.meta.url).pathname)} (or \`deno task build\`)`
-    : "";
-  return new Error(
-    `mmap: cannot load the native library ${where}. On ${platform}, install ${name} (npm, bun ` +
-      "and `deno add npm:@mmap/mmap` install it with @mmap/mmap, unless optional dependencies " +
-      `are turned off), or set MMAP_FFI_LIB to the library's path${checkout}.${note}`,
-    { cause },
-  );
+  const install = `On ${platform}, install ${name} (npm, bun and \`deno add npm:@mmap/mmap\` ` +
+    "install it with @mmap/mmap, unless optional dependencies are turned off)";
+  const next = {
+    MMAP_FFI_LIB: "Point MMAP_FFI_LIB at an existing libmmap_ffi, or unset it to use the " +
+      `platform package. ${install}.`,
+    package: `Reinstall ${name}, or set MMAP_FFI_LIB to the library's path.`,
+    checkout: `${install}, or set MMAP_FFI_LIB to the library's path; in a checkout of the ` +
+      "library, build it with `cargo build --release` in " +
+      `${decodeURIComponent(new URL("..", import.meta.url).pathname)} (or \`deno task build\`).`,
+    nowhere: `${install}, or set MMAP_FFI_LIB to the library's path.`,
+  }[location.from];
+  return new Error(`mmap: cannot load the native library ${where}. ${next}${note}`, { cause });
 }
 
 /** What `process.dlopen` fills in: the Node-API module's exports. */

@@ -8,7 +8,12 @@ import { symbols } from "../bindings/symbols.ts";
 import { exportName } from "../bindings/convert.ts";
 import { bunSymbols } from "../bindings/bun.ts";
 import { nodeSignatures } from "../bindings/node.ts";
-import { libraryFileName, locateLibrary, platformPackage } from "../bindings/native.ts";
+import {
+  libraryFileName,
+  libraryMissing,
+  locateLibrary,
+  platformPackage,
+} from "../bindings/native.ts";
 import { runFixture, runtime, test } from "./harness.ts";
 
 test("the symbol table names exactly the library's exported symbols", () => {
@@ -87,7 +92,20 @@ test("MMAP_FFI_LIB comes first; without a platform package, this checkout's buil
   assert.match(checkout.path, /\/target\/release\/libmmap_ffi\.so$/);
 });
 
-test("a missing library fails with how to build it", () => {
+test("a library missing from the checkout fails with how to build it", () => {
+  const error = libraryMissing({ path: "/x/target/release/libmmap_ffi.so", from: "checkout" }, 0);
+  assert.match(
+    error.message,
+    /at \/x\/target\/release\/libmmap_ffi\.so \(built in this checkout\)/,
+  );
+  assert.match(error.message, /cargo build --release/);
+  assert.match(
+    error.message,
+    new RegExp(`install ${platformPackage(process.platform, process.arch)}`),
+  );
+});
+
+test("a missing library named by MMAP_FFI_LIB fails with what to fix", () => {
   const result = runFixture(runtime, "import_only.ts", []);
   assert.equal(result.status, 0, result.stderr);
   const missing = runFixture(runtime, "import_only.ts", [], {}, {
@@ -100,5 +118,5 @@ test("a missing library fails with how to build it", () => {
     missing.stderr,
     new RegExp(`install ${platformPackage(process.platform, process.arch)}`),
   );
-  assert.match(missing.stderr, /cargo build --release/);
+  assert.match(missing.stderr, /Point MMAP_FFI_LIB at an existing libmmap_ffi, or unset it/);
 });
