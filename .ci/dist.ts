@@ -1,11 +1,12 @@
 /**
  * `deno task dist`: builds the packages into `dist/` (see the layout in README's "Packages").
  *
- * 1. The prebuilt native libraries, one npm package each (`.ci/dist_binaries.sh`).
+ * 1. The prebuilt native libraries, one npm package each (`.ci/dist_binaries.py`).
  * 2. The JavaScript package `@mmap/mmap`: `tsc` turns mod.ts, lib/ and bindings/ into
  *    JavaScript and `.d.ts` files (`.ci/tsconfig.dist.json`), beside a package.json that lists
  *    every platform package as an optional dependency.
  * 3. `npm pack` of each into `dist/tarballs/`.
+ * 4. A dry run of the JSR publish: no warning, and only the files that run.
  *
  * `--skip-binaries` reuses the platform packages already in `dist/npm/` (for work on the
  * JavaScript side). Run from anywhere; everything is relative to the repository.
@@ -22,7 +23,7 @@ const dist = path.join(root, "dist");
 const npmDir = path.join(dist, "npm");
 const packageDir = path.join(npmDir, "mmap");
 
-/** The platform packages, by folder under dist/npm/, as `.ci/dist_binaries.sh` makes them. */
+/** The platform packages, by folder under dist/npm/, as `.ci/dist_binaries.py` makes them. */
 const PLATFORMS = ["linux-x64-gnu", "linux-arm64-gnu", "darwin-arm64", "darwin-x64"] as const;
 
 /** Runs a command in the repository, echoing it; throws if it fails. */
@@ -116,13 +117,42 @@ function pack(): void {
   }
 }
 
+/** JSR's dry run must pass without a warning and publish only what runs (and its documents). */
+function checkJsr(): void {
+  // deno publish reports on stderr.
+  console.log("dist: deno publish --dry-run --allow-dirty");
+  const result = spawnSync(Deno.execPath(), ["publish", "--dry-run", "--allow-dirty"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const output = result.stdout + result.stderr;
+  if (result.status !== 0) {
+    console.log(output);
+    throw new Error(`dist: JSR's dry run failed with status ${result.status}`);
+  }
+  const files = [...output.matchAll(/file:\/\/\S+/g)]
+    .map((match) => path.relative(root, decodeURIComponent(new URL(match[0]).pathname)));
+  const unexpected = files.filter((file) =>
+    !/^(mod\.ts|(lib|bindings)\/[a-z_]+\.ts|README\.md|LICENSE|CHANGELOG\.md|deno\.json)$/.test(
+      file,
+    )
+  );
+  if (/warning/i.test(output) || unexpected.length > 0 || !files.includes("mod.ts")) {
+    console.log(output);
+    throw new Error(`dist: JSR's dry run warned or would publish ${unexpected.join(", ")}`);
+  }
+  console.log(`dist: JSR dry run clean, ${files.length} files`);
+}
+
 const started = performance.now();
 const release = version();
 if (!process.argv.includes("--skip-binaries")) {
-  run("bash", [path.join(root, ".ci", "dist_binaries.sh")]);
+  run("python3", [path.join(root, ".ci", "dist_binaries.py")]);
 }
 buildJavaScript(release);
 pack();
+checkJsr();
 console.log(
   `dist: @mmap/mmap ${release} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );

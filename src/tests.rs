@@ -500,10 +500,12 @@ fn dontneed_drops_residency_of_private_anonymous_memory() {
 #[test]
 fn harmful_advice_is_refused() {
     let out = anonymous(page::size(), libc::MAP_PRIVATE);
+    #[cfg(target_os = "linux")]
     assert_eq!(
         advise(&out, 1, libc::MADV_HWPOISON),
         status::INVALID_ARGUMENT
     );
+    assert_eq!(advise(&out, 1, 0x7fff), status::INVALID_ARGUMENT);
     assert_eq!(
         advise(&out, page::size() + 1, libc::MADV_NORMAL),
         status::OUT_OF_RANGE

@@ -81,7 +81,7 @@ pub fn open(path: &CStr, options: OpenOptions) -> OsResult<OwnedFd> {
 pub fn shm_open(name: &CStr, options: OpenOptions) -> OsResult<OwnedFd> {
     // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
     let fd =
-        unsafe { libc::shm_open(name.as_ptr(), options.flags(), options.mode as libc::mode_t) };
+        unsafe { libc::shm_open(name.as_ptr(), options.flags(), options.mode as libc::c_uint) };
     owned(fd, Syscall::ShmOpen)
 }
 
@@ -526,6 +526,7 @@ pub fn process_mapping_count() -> Option<usize> {
 /// The advice `madvise` may be given, by the name the TypeScript side uses. Advice that can
 /// harm the process (`MADV_HWPOISON`, `MADV_SOFT_OFFLINE`) is never offered.
 pub fn advice_names() -> Vec<(&'static str, i32)> {
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
     let mut names = vec![
         ("MADV_NORMAL", libc::MADV_NORMAL),
         ("MADV_RANDOM", libc::MADV_RANDOM),
