@@ -8,6 +8,8 @@
  * 3. `npm pack` of each into `dist/tarballs/`.
  * 4. A dry run of the JSR publish: no warning, and only the files that run.
  *
+ * `--test` then installs them from a local registry in fresh projects (`.ci/registry_test.sh`);
+ * on a host other than Linux x86-64 it skips everything with a line that says so.
  * `--skip-binaries` reuses the platform packages already in `dist/npm/` (for work on the
  * JavaScript side). Run from anywhere; everything is relative to the repository.
  *
@@ -145,10 +147,27 @@ function checkJsr(): void {
   console.log(`dist: JSR dry run clean, ${files.length} files`);
 }
 
+/** Runs a command with its output shown as it comes; throws if it fails. */
+function runShown(command: string, args: string[]): void {
+  console.log(`dist: ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`dist: ${command} failed with status ${result.status}`);
+}
+
+const testing = process.argv.includes("--test");
+if (process.platform !== "linux" || process.arch !== "x64") {
+  // The binaries are cross-built and checked from Linux x86-64 (CI's machine), arm64 under qemu.
+  const why = `builds and checks the packages on Linux x86-64 only, not ${process.platform}-` +
+    process.arch;
+  if (!testing) throw new Error(`dist: ${why}`);
+  console.log(`dist: skipped: ${why}`);
+  process.exit(0);
+}
 const started = performance.now();
 const release = version();
 if (!process.argv.includes("--skip-binaries")) {
-  run("python3", [path.join(root, ".ci", "dist_binaries.py")]);
+  runShown("python3", [path.join(root, ".ci", "dist_binaries.py")]);
 }
 buildJavaScript(release);
 pack();
@@ -156,3 +175,4 @@ checkJsr();
 console.log(
   `dist: @mmap/mmap ${release} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
+if (testing) runShown("bash", [path.join(root, ".ci", "registry_test.sh")]);

@@ -137,7 +137,9 @@ console.log(new TextDecoder().decode(mapping));
 mapping.unmap();
 Deno.removeSync(file);
 `;
-  const result = deno([`--allow-ffi=${LIBRARY}`, "--allow-read", "--allow-write"], source);
+  // With MMAP_FFI_LIB naming another library, the child needs to read that variable too.
+  const env = process.env.MMAP_FFI_LIB ? ["--allow-env=MMAP_FFI_LIB"] : [];
+  const result = deno([`--allow-ffi=${LIBRARY}`, "--allow-read", "--allow-write", ...env], source);
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim(), "scoped");
 });
