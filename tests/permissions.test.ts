@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { remove, root, run, tempFile, test } from "./harness.ts";
-import { binary, runtimes } from "./support/runtimes.ts";
+import { binary, denoLibraryFlags, runtimes } from "./support/runtimes.ts";
 
 const fixture = path.join(root, "tests", "fixtures", "map_file.ts");
 
@@ -16,6 +16,7 @@ function mapUnderDeno(
   const result = run(binary(runtimes.deno), [
     "run",
     "--allow-ffi",
+    ...denoLibraryFlags(),
     ...flags,
     fixture,
     file,

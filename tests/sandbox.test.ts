@@ -8,11 +8,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { locateLibrary } from "../bindings/native.ts";
 import { root, run, shmName, test } from "./harness.ts";
-import { binary, runtimes } from "./support/runtimes.ts";
+import { binary, denoLibraryFlags, runtimes } from "./support/runtimes.ts";
 
 const LIBRARY = locateLibrary(process.env.MMAP_FFI_LIB).path;
 
-/** Runs `source` (TypeScript, importing the library from `from`) under Deno with `flags`. */
+/**
+ * Runs `source` (TypeScript, importing the library from `from`) under Deno with `flags`; unless
+ * the test sets the child's environment itself, with this process's library too.
+ */
 function deno(
   flags: string[],
   source: string,
@@ -24,7 +27,8 @@ function deno(
     // Used at once: TypeScript drops an import nothing uses.
     const prelude = `import * as m from ${JSON.stringify(`${from}/mod.ts`)};\nvoid m.open;\n`;
     fs.writeFileSync(script, prelude + source);
-    const args = ["run", "--no-prompt", ...flags, script];
+    const library = env === undefined ? denoLibraryFlags() : [];
+    const args = ["run", "--no-prompt", ...flags, ...library, script];
     return run(binary(runtimes.deno), args, env, cwd);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -137,9 +141,7 @@ console.log(new TextDecoder().decode(mapping));
 mapping.unmap();
 Deno.removeSync(file);
 `;
-  // With MMAP_FFI_LIB naming another library, the child needs to read that variable too.
-  const env = process.env.MMAP_FFI_LIB ? ["--allow-env=MMAP_FFI_LIB"] : [];
-  const result = deno([`--allow-ffi=${LIBRARY}`, "--allow-read", "--allow-write", ...env], source);
+  const result = deno([`--allow-ffi=${LIBRARY}`, "--allow-read", "--allow-write"], source);
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim(), "scoped");
 });

@@ -79,6 +79,15 @@ function denoV8Flags(access: Access): string[] {
   return flags.length === 0 ? [] : [`--v8-flags=${flags.join(",")}`];
 }
 
+/**
+ * The flag a Deno child with narrow permissions needs to load the same library as this process:
+ * `--allow-env=MMAP_FFI_LIB` when that variable names one (else Deno would ignore it, and load
+ * the checkout's build instead), nothing otherwise.
+ */
+export function denoLibraryFlags(): string[] {
+  return process.env.MMAP_FFI_LIB ? ["--allow-env=MMAP_FFI_LIB"] : [];
+}
+
 /** Every runtime, by name. */
 export const runtimes: { readonly [N in RuntimeName]: Runtime } = {
   deno: {
