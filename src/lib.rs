@@ -81,6 +81,25 @@ unsafe fn out_slots<'a>(out: *mut f64, out_len: usize) -> Option<&'a mut [f64]> 
     Some(unsafe { std::slice::from_raw_parts_mut(out, OUT_SLOTS) })
 }
 
+/// The body of every export that maps: refuses unusable out slots, runs `map` (panics caught)
+/// and writes its outcome there.
+///
+/// # Safety
+/// `out` must be null or point to `out_len` writable `f64`s not otherwise borrowed.
+unsafe fn map_reporting(
+    out: *mut f64,
+    out_len: usize,
+    map: impl FnOnce() -> Outcome<Mapped>,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded from the caller.
+        match unsafe { out_slots(out, out_len) } {
+            Some(out) => report(out, map()),
+            None => status::INVALID_ARGUMENT,
+        }
+    })
+}
+
 /// Writes a map call's outcome to the out slots and returns its status.
 fn report(out: &mut [f64], outcome: Outcome<Mapped>) -> i32 {
     out.fill(0.0);
@@ -237,19 +256,14 @@ pub unsafe extern "C" fn mmap_ffi_map_fd(
     out: *mut f64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
-            return status::INVALID_ARGUMENT;
-        };
-        let request = Request {
-            length,
-            prot,
-            flags,
-            offset,
-        };
-        report(out, mapping::map_fd(fd, request))
-    })
+    let request = Request {
+        length,
+        prot,
+        flags,
+        offset,
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { map_reporting(out, out_len, || mapping::map_fd(fd, request)) }
 }
 
 /// Maps `length` bytes (0: to the end) from byte `offset` of the regular file open as `fd`,
@@ -271,19 +285,14 @@ pub unsafe extern "C" fn mmap_ffi_map_file(
     out: *mut f64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
-            return status::INVALID_ARGUMENT;
-        };
-        let request = Request {
-            length,
-            prot,
-            flags,
-            offset,
-        };
-        report(out, mapping::map_file(fd, request, grow_to))
-    })
+    let request = Request {
+        length,
+        prot,
+        flags,
+        offset,
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { map_reporting(out, out_len, || mapping::map_file(fd, request, grow_to)) }
 }
 
 /// Opens the file at `path` (`path_len` bytes, no NUL; never blocking on a FIFO), grows it to
@@ -308,30 +317,22 @@ pub unsafe extern "C" fn mmap_ffi_map_path(
     out: *mut f64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
-            return status::INVALID_ARGUMENT;
-        };
+    let request = Request {
+        length,
+        prot,
+        flags,
+        offset,
+    };
+    let map = || {
         // SAFETY: forwarded from the caller.
         let path = unsafe { c_string(path, path_len) };
         let (Some(path), Some(options)) = (path, open_options(open_flags, FILE_MODE)) else {
-            return report(
-                out,
-                Err(Failure::Refused {
-                    status: status::INVALID_ARGUMENT,
-                    file_size: 0,
-                }),
-            );
+            return Err(Failure::refused(status::INVALID_ARGUMENT));
         };
-        let request = Request {
-            length,
-            prot,
-            flags,
-            offset,
-        };
-        report(out, mapping::map_path(&path, request, options, grow_to))
-    })
+        mapping::map_path(&path, request, options, grow_to)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { map_reporting(out, out_len, map) }
 }
 
 /// Opens the POSIX shared-memory object `name` (`name_len` bytes) with `open_flags` and, when
@@ -356,30 +357,22 @@ pub unsafe extern "C" fn mmap_ffi_map_shm(
     out: *mut f64,
     out_len: usize,
 ) -> i32 {
-    guard(|| {
-        // SAFETY: forwarded from the caller.
-        let Some(out) = (unsafe { out_slots(out, out_len) }) else {
-            return status::INVALID_ARGUMENT;
-        };
+    let request = Request {
+        length,
+        prot,
+        flags,
+        offset,
+    };
+    let map = || {
         // SAFETY: forwarded from the caller.
         let name = unsafe { c_string(name, name_len) };
         let (Some(name), Some(options)) = (name, open_options(open_flags, mode & 0o7777)) else {
-            return report(
-                out,
-                Err(Failure::Refused {
-                    status: status::INVALID_ARGUMENT,
-                    file_size: 0,
-                }),
-            );
+            return Err(Failure::refused(status::INVALID_ARGUMENT));
         };
-        let request = Request {
-            length,
-            prot,
-            flags,
-            offset,
-        };
-        report(out, mapping::map_shm(&name, request, options, grow_to))
-    })
+        mapping::map_shm(&name, request, options, grow_to)
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { map_reporting(out, out_len, map) }
 }
 
 /// Removes the name of the POSIX shared-memory object `name` (`name_len` bytes). On failure
@@ -399,10 +392,7 @@ pub unsafe extern "C" fn mmap_ffi_shm_unlink(
         // SAFETY: forwarded from the caller.
         let outcome = match unsafe { c_string(name, name_len) } {
             Some(name) => mapping::unlink_shm(&name),
-            None => Err(Failure::Refused {
-                status: status::INVALID_ARGUMENT,
-                file_size: 0,
-            }),
+            None => Err(Failure::refused(status::INVALID_ARGUMENT)),
         };
         // SAFETY: forwarded from the caller.
         unsafe { report_status(out, out_len, outcome) }
@@ -526,10 +516,7 @@ pub unsafe extern "C" fn mmap_ffi_lock(
                     report_status(
                         out,
                         out_len,
-                        Err(Failure::Refused {
-                            status: status::INVALID_ARGUMENT,
-                            file_size: 0,
-                        }),
+                        Err(Failure::refused(status::INVALID_ARGUMENT)),
                     )
                 };
             }
@@ -645,13 +632,7 @@ pub unsafe extern "C" fn mmap_ffi_resize(
             (SOURCE_DESCRIPTOR, _) if fd >= 0 => mapping::Source::Descriptor(fd),
             (SOURCE_SHM, Some(name)) => mapping::Source::SharedMemory(name),
             _ => {
-                return report(
-                    out,
-                    Err(Failure::Refused {
-                        status: status::INVALID_ARGUMENT,
-                        file_size: 0,
-                    }),
-                );
+                return report(out, Err(Failure::refused(status::INVALID_ARGUMENT)));
             }
         };
         let resized = mapping::resize(address, id, new_length, source, grow_to);

@@ -29,7 +29,8 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn refused(status: i32) -> Failure {
+    /// A library refusal with no file size to report.
+    pub fn refused(status: i32) -> Failure {
         Failure::Refused {
             status,
             file_size: 0,
