@@ -19,14 +19,18 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
+import { platformPackage, prebuiltPlatforms } from "../bindings/native.ts";
 
 const root = path.resolve(decodeURIComponent(new URL("..", import.meta.url).pathname));
 const dist = path.join(root, "dist");
 const npmDir = path.join(dist, "npm");
 const packageDir = path.join(npmDir, "mmap");
 
-/** The platform packages, by folder under dist/npm/, as `.ci/dist_binaries.py` makes them. */
-const PLATFORMS = ["linux-x64-gnu", "linux-arm64-gnu", "darwin-arm64", "darwin-x64"] as const;
+/** The platform packages the loader looks up; `.ci/dist_binaries.py` builds each one. */
+const PLATFORM_PACKAGES = prebuiltPlatforms.map((platform) => {
+  const [os = "", arch = ""] = platform.split("-");
+  return platformPackage(os, arch);
+});
 
 /** Runs a command in the repository, echoing it; throws if it fails. */
 function run(command: string, args: string[], cwd = root): string {
@@ -82,7 +86,7 @@ function manifest(version: string): Record<string, unknown> {
     files: ["mod.js", "mod.d.ts", "lib/", "bindings/", "LICENSE", "README.md", "CHANGELOG.md"],
     engines: { node: ">=26.1.0" },
     optionalDependencies: Object.fromEntries(
-      PLATFORMS.map((platform) => [`@mmap/mmap-${platform}`, version]),
+      PLATFORM_PACKAGES.map((name) => [name, version]),
     ),
   };
 }
@@ -106,7 +110,9 @@ function pack(): void {
   const tarballs = path.join(dist, "tarballs");
   fs.rmSync(tarballs, { recursive: true, force: true });
   fs.mkdirSync(tarballs, { recursive: true });
-  for (const folder of ["mmap", ...PLATFORMS]) {
+  // dist/npm/mmap, and dist/npm/<platform> (linux-x64-gnu) for each @mmap/mmap-<platform>.
+  const platforms = PLATFORM_PACKAGES.map((name) => name.slice("@mmap/mmap-".length));
+  for (const folder of ["mmap", ...platforms]) {
     const source = path.join(npmDir, folder);
     if (!fs.existsSync(path.join(source, "package.json"))) {
       throw new Error(`dist: ${source} is missing; build the binaries first`);

@@ -78,6 +78,9 @@ const PACKAGED: Readonly<Record<string, () => string>> = {
   "darwin-x64": () => import.meta.resolve("@mmap/mmap-darwin-x64/libmmap_ffi.dylib"),
 };
 
+/** The platforms with a prebuilt library (`linux-x64`, `darwin-arm64`), as `<os>-<arch>`. */
+export const prebuiltPlatforms: readonly string[] = Object.keys(PACKAGED);
+
 /** The platform package's library, if that package is installed where this module can see it. */
 function fromPackage(os: string, arch: string): string | undefined {
   try {
