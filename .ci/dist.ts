@@ -32,20 +32,22 @@ const PLATFORM_PACKAGES = prebuiltPlatforms.map((platform) => {
   return platformPackage(os, arch);
 });
 
-/** Runs a command in the repository, echoing it; throws if it fails. */
-function run(command: string, args: string[], cwd = root): string {
+/**
+ * Runs a command, echoing it; throws if it fails. Its output is shown as it comes with `shown`,
+ * else only if it fails (stderr always).
+ */
+function run(command: string, args: string[], { cwd = root, shown = false } = {}): void {
   console.log(`dist: ${command} ${args.join(" ")}`);
   const result = spawnSync(command, args, {
     cwd,
     encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: shown ? "inherit" : ["ignore", "pipe", "inherit"],
   });
   if (result.error) throw result.error;
   if (result.status !== 0) {
-    process.stdout.write(result.stdout);
+    if (!shown) process.stdout.write(result.stdout);
     throw new Error(`dist: ${command} failed with status ${result.status}`);
   }
-  return result.stdout;
 }
 
 /** The version every package gets: deno.json's. */
@@ -117,7 +119,7 @@ function pack(): void {
     if (!fs.existsSync(path.join(source, "package.json"))) {
       throw new Error(`dist: ${source} is missing; build the binaries first`);
     }
-    run("npm", ["pack", "--silent", "--pack-destination", tarballs], source);
+    run("npm", ["pack", "--silent", "--pack-destination", tarballs], { cwd: source });
   }
   for (const file of fs.readdirSync(tarballs).sort()) {
     const size = fs.statSync(path.join(tarballs, file)).size;
@@ -153,14 +155,6 @@ function checkJsr(): void {
   console.log(`dist: JSR dry run clean, ${files.length} files`);
 }
 
-/** Runs a command with its output shown as it comes; throws if it fails. */
-function runShown(command: string, args: string[]): void {
-  console.log(`dist: ${command} ${args.join(" ")}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
-  if (result.error) throw result.error;
-  if (result.status !== 0) throw new Error(`dist: ${command} failed with status ${result.status}`);
-}
-
 const testing = process.argv.includes("--test");
 if (process.platform !== "linux" || process.arch !== "x64") {
   // The binaries are cross-built and checked from Linux x86-64 (CI's machine), arm64 under qemu.
@@ -173,7 +167,7 @@ if (process.platform !== "linux" || process.arch !== "x64") {
 const started = performance.now();
 const release = version();
 if (!process.argv.includes("--skip-binaries")) {
-  runShown("python3", [path.join(root, ".ci", "dist_binaries.py")]);
+  run("python3", [path.join(root, ".ci", "dist_binaries.py")], { shown: true });
 }
 buildJavaScript(release);
 pack();
@@ -181,4 +175,4 @@ checkJsr();
 console.log(
   `dist: @mmap/mmap ${release} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
-if (testing) runShown("bash", [path.join(root, ".ci", "registry_test.sh")]);
+if (testing) run("bash", [path.join(root, ".ci", "registry_test.sh")], { shown: true });
